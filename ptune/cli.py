@@ -1,0 +1,42 @@
+"""ptune's command line.
+
+    ptune run KEY=VALUE ...        train and evaluate one run (a Hydra app; --help lists the groups)
+    ptune run -m KEY=A,B ...       a Hydra multirun sweep, one row per run
+    ptune table [--results DIR]    render results/tables/*.md from the result rows
+"""
+from __future__ import annotations
+
+import sys
+
+COMMANDS = {"run": "train and evaluate (Hydra: ptune run --help)", "table": "render comparison tables from rows"}
+
+
+def usage() -> str:
+    lines = [__doc__.strip(), "", "commands:"] + [f"  {name:8s}{text}" for name, text in COMMANDS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(usage())
+        return 0
+    command, rest = argv[0], argv[1:]
+    if command == "run":
+        from ptune.run import main as run_main
+
+        sys.argv = ["ptune run", *rest]
+        run_main()
+        return 0
+    if command == "table":
+        from ptune.tables import main as table_main
+
+        return table_main(rest)
+    from ptune.registry import unknown_name_message
+
+    print(f"ptune: {unknown_name_message('command', command, list(COMMANDS))}\n\n{usage()}", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

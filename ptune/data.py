@@ -1,0 +1,66 @@
+"""Reading task files with errors that name the file and line, and batching encoded features."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import torch
+
+# Feature keys that become tensors; any other key is metadata the task keeps for post-processing.
+TENSOR_KEYS = ("input_ids", "attention_mask", "token_type_ids", "labels",
+               "start_positions", "end_positions", "span_mask")
+PAD_VALUES = {"labels": -100}
+
+
+class DataFileError(ValueError):
+    """A task file is missing or malformed; the message names the path (and line) and what was expected."""
+
+
+def require_file(path: Path, hint: str = "") -> Path:
+    if not path.is_file():
+        raise DataFileError(
+            f"data file not found: {path}\n"
+            f"Set data_dir=/path/to/data (or the PTUNE_DATA_DIR environment variable) to a folder holding "
+            f"it{hint}, or leave data_dir unset to load the task from the dataset hub.")
+    return path
+
+
+def read_jsonl(path: Path, required: tuple[str, ...] = ()) -> list[dict]:
+    records = []
+    with open(require_file(path), encoding="utf-8") as handle:
+        for line_number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise DataFileError(f"{path}:{line_number}: not valid JSON ({error.msg})") from None
+            if not isinstance(record, dict):
+                raise DataFileError(f"{path}:{line_number}: expected a JSON object, got {type(record).__name__}")
+            missing = [key for key in required if key not in record]
+            if missing:
+                raise DataFileError(f"{path}:{line_number}: missing key(s) {missing}; expected {list(required)}")
+            records.append(record)
+    return records
+
+
+def collate(features: list[dict], pad_token_id: int) -> dict[str, torch.Tensor]:
+    """Pad sequences (and lists of choice sequences) to the longest in the batch; stack the rest."""
+    batch = {}
+    for key in TENSOR_KEYS:
+        if key not in features[0]:
+            continue
+        values = [f[key] for f in features]
+        pad = pad_token_id if key == "input_ids" else PAD_VALUES.get(key, 0)
+        batch[key] = torch.tensor(_pad(values, pad))
+    return batch
+
+
+def _pad(values: list, pad):
+    if not isinstance(values[0], list):
+        return values
+    if isinstance(values[0][0], list):  # [example][choice][token]
+        width = max(len(seq) for choices in values for seq in choices)
+        return [[seq + [pad] * (width - len(seq)) for seq in choices] for choices in values]
+    width = max(len(seq) for seq in values)
+    return [seq + [pad] * (width - len(seq)) for seq in values]

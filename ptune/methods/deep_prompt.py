@@ -1,0 +1,49 @@
+"""Deep prompts: trainable key/value prefixes at every (or a chosen subset of) encoder layer.
+
+`method=ptv2` (P-tuning v2): prefixes trained directly, prefix dropout, optional reparameterization,
+optional `layers` subset for the depth ablation. `method=prefix` (Li & Liang): the same with the
+reparameterization MLP switched on. The backbone is frozen; the task head trains.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ptune.backbones import count_layers_heads
+from ptune.methods.base import METHODS, Method, check_prompt_length
+from ptune.methods.prefix_encoder import PrefixEncoder
+
+
+@METHODS.register("deep_prompt")
+class DeepPrompt(Method):
+    def __init__(self, cfg, backbone: nn.Module, tokenizer=None):
+        super().__init__(cfg, backbone, tokenizer)
+        self.prompt_length = check_prompt_length(cfg)
+        num_layers, self.heads, self.head_dim = count_layers_heads(backbone)
+        self.prompt_layers = select_layers(cfg.get("layers"), num_layers)
+        self.encoder = PrefixEncoder(self.prompt_length, len(self.prompt_layers), self.heads * self.head_dim,
+                                     bool(cfg.reparameterize), int(cfg.get("reparam_hidden", 512)))
+        self.dropout = nn.Dropout(float(cfg.get("prefix_dropout", 0.0)))
+
+    def layer_prefixes(self, batch_size: int) -> torch.Tensor:
+        prefix = self.dropout(self.encoder())  # [P, layers * 2 * hidden]
+        prefix = prefix.view(self.prompt_length, len(self.prompt_layers), 2, self.heads, self.head_dim)
+        prefix = prefix.permute(1, 2, 3, 0, 4)  # [layers, 2, heads, P, d]
+        return prefix.unsqueeze(2).expand(-1, -1, batch_size, -1, -1, -1)
+
+
+def select_layers(layers, num_layers: int) -> list[int]:
+    """null = all; a list of indices; or "top:K" / "bottom:K" for the depth ablation."""
+    if layers is None:
+        return list(range(num_layers))
+    if isinstance(layers, str):
+        where, _, count = layers.partition(":")
+        if where not in ("top", "bottom") or not count.isdigit() or not 0 < int(count) <= num_layers:
+            raise ValueError(f"method.layers={layers!r}: expected null, a list of layer indices, "
+                             f"'top:K' or 'bottom:K' with 1 <= K <= {num_layers}")
+        k = int(count)
+        return list(range(num_layers - k, num_layers)) if where == "top" else list(range(k))
+    chosen = sorted({int(i) for i in layers})
+    if not chosen or chosen[0] < 0 or chosen[-1] >= num_layers:
+        raise ValueError(f"method.layers={list(layers)}: indices must lie in 0..{num_layers - 1}")
+    return chosen

@@ -1,0 +1,7 @@
+"""Full fine-tuning: every backbone weight and the task head train; no prompts."""
+from ptune.methods.base import METHODS, Method
+
+
+@METHODS.register("finetune")
+class FineTune(Method):
+    trains_backbone = True

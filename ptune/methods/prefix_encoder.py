@@ -1,0 +1,29 @@
+"""PrefixEncoder: the key/value prefixes of every prompted layer, direct or reparameterized.
+
+Direct (P-tuning v2 default): one embedding of size prompt_length x (2 x layers x hidden).
+Reparameterized (Li & Liang prefix tuning): Embedding(prompt_length, hidden) -> Linear(hidden, 512)
+-> Tanh -> Linear(512, 2 x layers x hidden); only the output is used at inference.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class PrefixEncoder(nn.Module):
+    def __init__(self, prompt_length: int, num_layers: int, hidden: int,
+                 reparameterize: bool = False, reparam_hidden: int = 512):
+        super().__init__()
+        out_size = 2 * num_layers * hidden
+        self.register_buffer("positions", torch.arange(prompt_length), persistent=False)
+        if reparameterize:
+            self.embedding = nn.Embedding(prompt_length, hidden)
+            self.mlp = nn.Sequential(nn.Linear(hidden, reparam_hidden), nn.Tanh(), nn.Linear(reparam_hidden, out_size))
+        else:
+            self.embedding = nn.Embedding(prompt_length, out_size)
+            self.mlp = None
+
+    def forward(self) -> torch.Tensor:
+        """[prompt length, 2 x layers x hidden]"""
+        prefix = self.embedding(self.positions)
+        return prefix if self.mlp is None else self.mlp(prefix)

@@ -1,0 +1,88 @@
+"""PromptedModel: backbone + method (what trains, which prompts) + task head, for every method and backbone.
+
+    model = build_model(cfg.model, cfg.method, task)   # frozen backbone unless the method fine-tunes
+    logits = model(batch)                              # batch: input_ids, attention_mask, ...
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ptune.backbones import load_backbone, load_tokenizer
+from ptune.heads import HEADS
+from ptune.injection import DeepPromptInjector
+from ptune.methods import Method, build_method
+
+BACKBONE_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
+class PromptedModel(nn.Module):
+    def __init__(self, backbone: nn.Module, method: Method, head: nn.Module):
+        super().__init__()
+        self.backbone, self.method, self.head = backbone, method, head
+        self.backbone.requires_grad_(method.trains_backbone)
+        self.injector = DeepPromptInjector(backbone, method.prompt_layers) if method.prompt_layers else None
+
+    def forward(self, batch: dict) -> torch.Tensor:
+        inputs = {k: batch[k].flatten(0, -2) for k in BACKBONE_INPUTS if k in batch}  # choices fold into batch
+        batch_size = inputs["input_ids"].shape[0]
+        if self.injector is not None:
+            self.injector.set(self.method.layer_prefixes(batch_size))
+        prompts = self.method.input_prompts(batch_size)
+        if prompts is None:
+            sequence = self.backbone(**inputs).last_hidden_state
+        else:
+            sequence = self.backbone(**prepend_prompts(self.backbone, inputs, prompts)).last_hidden_state
+            sequence = sequence[:, prompts.shape[1]:]  # heads see exactly the input positions
+        return self.head(sequence, batch)
+
+    def loss(self, logits: torch.Tensor, batch: dict) -> torch.Tensor:
+        return self.head.loss(logits, batch)
+
+    def trainable_state_dict(self) -> dict[str, torch.Tensor]:
+        """Only the weights that train: what a checkpoint holds."""
+        trainable = {name for name, p in self.named_parameters() if p.requires_grad}
+        return {k: v.detach().clone() for k, v in self.state_dict().items() if k in trainable}
+
+    def parameter_counts(self) -> tuple[int, int]:
+        """(trainable, total) parameter counts."""
+        params = list(self.parameters())
+        return sum(p.numel() for p in params if p.requires_grad), sum(p.numel() for p in params)
+
+
+def prepend_prompts(backbone: nn.Module, inputs: dict, prompts: torch.Tensor) -> dict:
+    embeds = backbone.get_input_embeddings()(inputs["input_ids"])
+    batch_size, length = prompts.shape[:2]
+    out = {"inputs_embeds": torch.cat([prompts.to(embeds.dtype), embeds], dim=1)}
+    if "attention_mask" in inputs:
+        mask = inputs["attention_mask"]
+        out["attention_mask"] = torch.cat([mask.new_ones(batch_size, length), mask], dim=1)
+    if "token_type_ids" in inputs:
+        types = inputs["token_type_ids"]
+        out["token_type_ids"] = torch.cat([types.new_zeros(batch_size, length), types], dim=1)
+    return out
+
+
+def usable_positions(backbone: nn.Module) -> int | None:
+    """How many input positions the backbone's absolute position embeddings allow (None: no limit)."""
+    config = backbone.config
+    if not getattr(config, "position_biased_input", True):
+        return None  # DeBERTa-v3: relative positions only
+    offset = config.pad_token_id + 1 if config.model_type in ("roberta", "xlm-roberta", "camembert") else 0
+    return config.max_position_embeddings - offset
+
+
+def build_model(model_cfg, method_cfg, task, max_length: int, tokenizer=None) -> PromptedModel:
+    backbone = load_backbone(model_cfg)
+    tokenizer = tokenizer or load_tokenizer(model_cfg, task.words_pretokenized)
+    method = build_method(method_cfg, backbone, tokenizer)
+    limit = usable_positions(backbone)
+    shallow = getattr(method, "prompt_length", 0) if not method.prompt_layers else 0
+    if limit is not None and max_length + shallow > limit:
+        raise ValueError(
+            f"max_length {max_length} + shallow prompt_length {shallow} = {max_length + shallow} exceeds the "
+            f"{limit} positions of model {model_cfg.name!r}; lower task.max_length or prompt_length")
+    pooler = getattr(backbone, "pooler", None)
+    head = HEADS.get(task.head)(backbone.config.hidden_size, task.num_labels,
+                                float(method_cfg.get("head_dropout", 0.1)), pooler)
+    return PromptedModel(backbone, method, head)

@@ -1,0 +1,108 @@
+"""Result rows: one JSON per finished run, with full provenance, written atomically.
+
+Layout: <results_dir>/runs/<run id>/row.json, beside predictions/<split>/<official files>.
+A run that fails or is interrupted writes failed-<time>.json instead; tables read only row.json.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+
+from omegaconf import OmegaConf
+
+# Keys that do not change what a run computes, left out of the run id.
+NON_EXPERIMENT_KEYS = ("paths", "data_dir", "device", "trainer.progress", "trainer.save_checkpoint", "hydra")
+PACKAGES = ("ptune", "torch", "transformers", "datasets", "hydra-core", "omegaconf", "seqeval", "numpy")
+
+
+def experiment_config(cfg) -> dict:
+    resolved = OmegaConf.to_container(cfg, resolve=True)
+    for dotted in NON_EXPERIMENT_KEYS:
+        *parents, leaf = dotted.split(".")
+        node = resolved
+        for key in parents:
+            node = node.get(key, {})
+        node.pop(leaf, None)
+    return resolved
+
+
+def run_id(cfg) -> str:
+    digest = hashlib.sha256(json.dumps(experiment_config(cfg), sort_keys=True).encode()).hexdigest()[:10]
+    psl = "" if cfg.method.name == "finetune" else f"-psl{cfg.prompt_length}"
+    return f"{cfg.task.name}-{cfg.model.name}-{cfg.method.name}{psl}-s{cfg.seed}-{digest}"
+
+
+def versions() -> dict[str, str | None]:
+    found = {}
+    for name in PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = None
+    found["python"] = platform.python_version()
+    return found
+
+
+def git_state() -> dict:
+    """Commit and dirty flag of the checkout ptune runs from (None outside a git checkout)."""
+    here = Path(__file__).resolve().parent
+
+    def git(*args):
+        return subprocess.run(["git", *args], cwd=here, capture_output=True, text=True, timeout=10)
+
+    try:
+        commit = git("rev-parse", "HEAD")
+        if commit.returncode != 0:
+            return {"commit": None, "dirty": None}
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no").stdout.strip())
+        return {"commit": commit.stdout.strip(), "dirty": dirty}
+    except (OSError, subprocess.TimeoutExpired):
+        return {"commit": None, "dirty": None}
+
+
+def provenance(device: str) -> dict:
+    return {"versions": versions(), "git": git_state(), "device": device,
+            "platform": platform.platform(), "argv": sys.argv[1:]}
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
+    os.replace(tmp, path)
+
+
+def publish_run_folder(staging: Path, final: Path) -> None:
+    """Swap a fully written staging folder (row + predictions) into place."""
+    old = final.with_name(f".{final.name}.old-{os.getpid()}")
+    if final.exists():
+        os.replace(final, old)
+    os.replace(staging, final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def record_failure(run_folder: Path, row: dict, status: str, error: BaseException) -> Path:
+    failed = {**row, "status": status, "error": f"{type(error).__name__}: {error}",
+              "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    failed.pop("metrics", None)
+    path = run_folder / f"failed-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    write_json_atomic(path, failed)
+    return path
+
+
+def load_rows(results_dir: Path) -> list[dict]:
+    """Every completed row under results_dir/runs, sorted by run id."""
+    rows = []
+    for path in sorted(Path(results_dir).glob("runs/*/row.json")):
+        row = json.loads(path.read_text())
+        if row.get("status") == "completed":
+            rows.append(row)
+    return rows

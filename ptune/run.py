@@ -1,0 +1,261 @@
+"""The runner: one run = seed, build, train, select the best dev epoch, predict, write one row.
+
+    ptune run method=ptv2 task=rte model=minilm data_dir=../shared/data
+    ptune run -m method=finetune,prompt,prefix,ptv2 task=rte model=tiny-roberta trainer=smoke
+
+Everything a run owns lives in `RunState` (model, optimizer, schedule, data order, metrics), so that
+runs can later be resumed or stacked. Rows: see ptune/rows.py.
+"""
+from __future__ import annotations
+
+import math
+import random
+import resource
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import hydra
+import numpy as np
+import torch
+from omegaconf import DictConfig, OmegaConf
+from torch.utils.data import DataLoader
+
+from ptune import rows
+from ptune.backbones import load_tokenizer
+from ptune.config import config_dir
+from ptune.data import collate
+from ptune.model import PromptedModel, build_model
+from ptune.tasks import build_task
+
+
+@dataclass
+class RunState:
+    model: PromptedModel
+    optimizer: torch.optim.Optimizer
+    schedule: torch.optim.lr_scheduler.LambdaLR
+    data_order: torch.Generator
+    epoch: int = 0
+    history: list[dict] = field(default_factory=list)
+    best_epoch: int | None = None
+    best_score: float = -math.inf
+    best_weights: dict | None = None
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
+    if device.type != "cuda" or precision == "fp32":
+        return None
+    if precision == "auto":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
+    return {"bf16": torch.bfloat16, "fp16": torch.float16}[precision]
+
+
+def make_schedule(optimizer, trainer, steps_per_epoch: int) -> torch.optim.lr_scheduler.LambdaLR:
+    total = max(1, steps_per_epoch * trainer.epochs)
+    warmup = int(trainer.warmup_ratio * total)
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / (warmup + 1)
+        if trainer.schedule == "exponential":
+            return trainer.lr_decay_gamma ** (step // max(1, steps_per_epoch))
+        if trainer.schedule == "linear":
+            return max(0.0, (total - step) / max(1, total - warmup))
+        raise ValueError(f"trainer.schedule={trainer.schedule!r}: expected linear or exponential")
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def make_optimizer(model: PromptedModel, lr: float, weight_decay: float) -> torch.optim.AdamW:
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    groups = [{"params": [p for p in trainable if p.dim() >= 2], "weight_decay": weight_decay},
+              {"params": [p for p in trainable if p.dim() < 2], "weight_decay": 0.0}]
+    return torch.optim.AdamW([g for g in groups if g["params"]], lr=lr)
+
+
+def move(batch: dict, device: torch.device) -> dict:
+    return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+
+
+@torch.no_grad()
+def infer(model: PromptedModel, features: list[dict], cfg, pad_id: int, device, dtype) -> list[torch.Tensor]:
+    """One output tensor per feature, trimmed to the feature's own length for token-level heads."""
+    model.eval()
+    outputs = []
+    loader = DataLoader(features, batch_size=cfg.trainer.eval_batch_size, collate_fn=lambda f: collate(f, pad_id))
+    start = 0
+    for batch in loader:
+        with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+            logits = model(move(batch, device)).float().cpu()
+        for row, feature in zip(logits, features[start:start + len(logits)]):
+            outputs.append(row[:len(feature["input_ids"])] if row.dim() >= 2 else row)
+        start += len(logits)
+    return outputs
+
+
+def evaluate(task, split_data, model, cfg, pad_id, device, dtype):
+    examples, features = split_data
+    predictions = task.predict(examples, features, infer(model, features, cfg, pad_id, device, dtype))
+    return task.score(examples, predictions), predictions
+
+
+def train_epoch(state: RunState, loader, cfg, device, dtype, scaler) -> float:
+    model, trainer = state.model, cfg.trainer
+    model.train()
+    total, count = 0.0, 0
+    progress = tqdm_or_plain(loader, f"epoch {state.epoch + 1}/{trainer.epochs}", trainer.progress)
+    for step, batch in enumerate(progress):
+        batch = move(batch, device)
+        with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+            loss = model.loss(model(batch), batch)
+        scaler.scale(loss / trainer.grad_accum).backward()
+        if (step + 1) % trainer.grad_accum == 0 or step + 1 == len(loader):
+            if trainer.max_grad_norm:
+                scaler.unscale_(state.optimizer)
+                torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], trainer.max_grad_norm)
+            scaler.step(state.optimizer)
+            scaler.update()
+            state.optimizer.zero_grad(set_to_none=True)
+            state.schedule.step()
+        total, count = total + loss.item(), count + 1
+        if hasattr(progress, "set_postfix"):
+            progress.set_postfix(loss=f"{total / count:.4f}")
+    return total / max(1, count)
+
+
+def tqdm_or_plain(iterable, description: str, show: bool):
+    if not show:
+        return iterable
+    from tqdm.auto import tqdm
+
+    return tqdm(iterable, desc=description, leave=False)
+
+
+def load_splits(task, tokenizer, cfg) -> dict[str, tuple[list, list]]:
+    """(examples, features) for train and every evaluation split that exists (tests may be missing)."""
+    splits = {}
+    for split in ("train", *task.eval_splits):
+        if split != "dev" and split != "train" and not task.has_split(split):
+            continue
+        limit = cfg.trainer.max_train_examples if split == "train" else cfg.trainer.max_eval_examples
+        examples = task.examples(split)[:limit]
+        splits[split] = (examples, task.features(examples, tokenizer, cfg.task.max_length))
+    return splits
+
+
+def peak_memory_mib(device: torch.device) -> tuple[float, str]:
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20, "cuda_allocated"
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "cpu_max_rss"
+
+
+def execute(cfg: DictConfig) -> dict:
+    """Run one experiment; its row and predictions appear together under results_dir, or not at all."""
+    identifier = rows.run_id(cfg)
+    run_folder = Path(cfg.paths.results_dir) / "runs" / identifier
+    device = pick_device(cfg.device)
+    row = {"run_id": identifier, "status": "running", "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+           "task": cfg.task.name, "model": cfg.model.name, "method": cfg.method.name,
+           "prompt_length": None if cfg.method.name == "finetune" else cfg.prompt_length, "seed": cfg.seed,
+           "hyperparameters": {"lr": cfg.method.lr, **OmegaConf.to_container(cfg.trainer, resolve=True),
+                               "max_length": cfg.task.max_length},
+           "provenance": rows.provenance(str(device)), "config": rows.experiment_config(cfg)}
+    staging = run_folder.with_name(f".{identifier}.staging")
+    try:
+        row |= train_and_evaluate(cfg, device, staging)
+        row |= {"status": "completed", "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        rows.write_json_atomic(staging / "row.json", row)
+        rows.publish_run_folder(staging, run_folder)
+    except (Exception, KeyboardInterrupt) as error:
+        status = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
+        print(f"run {identifier} {status}; recorded in {rows.record_failure(run_folder, row, status, error)}")
+        raise
+    print(f"row: {run_folder / 'row.json'}")
+    return row
+
+
+def train_and_evaluate(cfg: DictConfig, device: torch.device, staging: Path) -> dict:
+    """Train, keep the best dev epoch, write predictions into `staging`; return the row's results."""
+    seed_everything(cfg.seed)
+    task = build_task(cfg.task, cfg.data_dir)
+    tokenizer = load_tokenizer(cfg.model, task.words_pretokenized)
+    splits = load_splits(task, tokenizer, cfg)
+    model = build_model(cfg.model, cfg.method, task, cfg.task.max_length, tokenizer).to(device)
+    if cfg.trainer.gradient_checkpointing:
+        # non-reentrant: the prefix tensors reach the recomputed layers and get their gradients
+        model.backbone.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    pad_id = tokenizer.pad_token_id
+    dtype = autocast_dtype(cfg.trainer.precision, device)
+    scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
+
+    data_order = torch.Generator().manual_seed(cfg.seed)
+    loader = DataLoader(splits["train"][1], batch_size=cfg.trainer.batch_size, shuffle=True,
+                        generator=data_order, collate_fn=lambda f: collate(f, pad_id))
+    optimizer = make_optimizer(model, cfg.method.lr, cfg.trainer.weight_decay)
+    steps_per_epoch = math.ceil(len(loader) / cfg.trainer.grad_accum)
+    state = RunState(model, optimizer, make_schedule(optimizer, cfg.trainer, steps_per_epoch), data_order)
+
+    train_seconds = 0.0
+    for state.epoch in range(cfg.trainer.epochs):
+        began = time.perf_counter()
+        train_loss = train_epoch(state, loader, cfg, device, dtype, scaler)
+        train_seconds += time.perf_counter() - began
+        dev_metrics, _ = evaluate(task, splits["dev"], model, cfg, pad_id, device, dtype)
+        state.history.append({"epoch": state.epoch + 1, "train_loss": train_loss, "dev": dev_metrics})
+        print(f"epoch {state.epoch + 1}: train loss {train_loss:.4f}, dev {dev_metrics}")
+        if dev_metrics[task.primary_metric] > state.best_score:
+            state.best_score, state.best_epoch = dev_metrics[task.primary_metric], state.epoch + 1
+            state.best_weights = {k: v.cpu() for k, v in model.trainable_state_dict().items()}
+
+    last_dev = state.history[-1]["dev"]
+    model.load_state_dict(state.best_weights, strict=False)
+    metrics = {}
+    for split in splits:
+        if split == "train":
+            continue
+        scores, predictions = evaluate(task, splits[split], model, cfg, pad_id, device, dtype)
+        task.write_predictions(predictions, staging / "predictions" / split, split)
+        metrics[split] = {"best": scores} if scores is not None else {"best": None}
+    metrics["dev"]["last"] = last_dev
+    if cfg.trainer.save_checkpoint:
+        torch.save(state.best_weights, Path(hydra_output_dir()) / "trainable_weights.pt")
+
+    trainable, total = model.parameter_counts()
+    memory, memory_kind = peak_memory_mib(device)
+    examples_seen = len(splits["train"][1]) * cfg.trainer.epochs
+    return {"primary_metric": task.primary_metric, "best_epoch": state.best_epoch, "epochs_run": len(state.history),
+              "metrics": metrics, "history": state.history,
+              "params": {"trainable": trainable, "total": total, "trainable_percent": 100.0 * trainable / total},
+              "train_seconds": round(train_seconds, 2),
+              "train_examples_per_second": round(examples_seen / train_seconds, 2),
+              "peak_memory_mib": round(memory, 1), "peak_memory_kind": memory_kind,
+              "data": {"source": str(cfg.data_dir) if cfg.data_dir else "hub",
+                       **{f"{s}_examples": len(splits[s][0]) for s in splits}}}
+    return result
+
+
+def hydra_output_dir() -> str:
+    from hydra.core.hydra_config import HydraConfig
+
+    return HydraConfig.get().runtime.output_dir if HydraConfig.initialized() else "."
+
+
+@hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
+def main(cfg: DictConfig) -> None:
+    execute(cfg)
+
+
+if __name__ == "__main__":
+    main()

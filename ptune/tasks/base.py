@@ -1,0 +1,88 @@
+"""What a task is: where its data comes from, how examples become features, how outputs are scored.
+
+A task is one yaml in conf/task/ (`name` = file name, `impl` = a class registered here) and, when no
+existing implementation fits, one module in ptune/tasks/. Splits are always called train, dev, test.
+
+    task = build_task(cfg.task, data_dir)
+    examples = task.examples("dev")                     # local files under data_dir, else the hub
+    features = task.features(examples, tokenizer, max_length)
+    predictions = task.predict(examples, features, outputs)   # outputs: one logits tensor per feature
+    metrics = task.score(examples, predictions)          # None when the split has no labels
+    task.write_predictions(predictions, folder, "dev")
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from ptune.registry import Registry
+
+TASKS: Registry[type["Task"]] = Registry("task implementation")
+SPLITS = ("train", "dev", "test")  # a task may name more evaluation splits in cfg.eval_splits (test_brown)
+
+
+class Task:
+    head = "classification"
+    words_pretokenized = False  # True: inputs are pre-split words (byte-level BPE needs add_prefix_space)
+
+    def __init__(self, cfg, data_dir: str | Path | None):
+        self.cfg = cfg
+        self.name = cfg.name
+        self.data_dir = Path(data_dir) if data_dir else None
+        self.primary_metric: str = cfg.metric
+
+    @property
+    def eval_splits(self) -> list[str]:
+        """Evaluated after training; "dev" selects the best epoch, the others are reported at it."""
+        return list(self.cfg.get("eval_splits") or ["dev", "test"])
+
+    @property
+    def num_labels(self) -> int:
+        return len(self.cfg.labels) if self.cfg.get("labels") else 2
+
+    # data -------------------------------------------------------------------------------------------
+    def examples(self, split: str) -> list[dict]:
+        if split not in ("train", *self.eval_splits):
+            raise ValueError(f"task {self.name}: unknown split {split!r}; expected train or one of {self.eval_splits}")
+        if self.data_dir is not None:
+            return self.local_examples(split)
+        return self.hub_examples(split)
+
+    def local_examples(self, split: str) -> list[dict]:
+        raise NotImplementedError
+
+    def hub_examples(self, split: str) -> list[dict]:
+        hub = self.cfg.get("hub")
+        if not hub or not hub.get("splits", {}).get(split):
+            raise ValueError(f"task {self.name!r} has no {split!r} split on the hub; set data_dir to local files")
+        import datasets
+
+        try:
+            rows = datasets.load_dataset(hub.path, hub.get("name"), split=hub.splits[split])
+        except Exception as error:  # the hub raises many kinds; all mean the same to the user
+            raise RuntimeError(
+                f"could not load task {self.name!r} ({hub.path}, {hub.get('name')}, {hub.splits[split]}) from the "
+                f"dataset hub: {error}\nOffline? Set data_dir=/path/to/data (see README, 'Data').") from error
+        return [self.from_hub(dict(row)) for row in rows]
+
+    def from_hub(self, row: dict) -> dict:
+        """Map a hub record to the local record layout (override when they differ)."""
+        return row
+
+    def has_split(self, split: str) -> bool:
+        """Whether the split can be had at all (locally: its file exists)."""
+        return True
+
+    # model side ---------------------------------------------------------------------------------------
+    def features(self, examples: list[dict], tokenizer, max_length: int) -> list[dict]:
+        raise NotImplementedError
+
+    def predict(self, examples: list[dict], features: list[dict], outputs: list[torch.Tensor]):
+        raise NotImplementedError
+
+    def score(self, examples: list[dict], predictions) -> dict[str, float] | None:
+        raise NotImplementedError
+
+    def write_predictions(self, predictions, folder: Path, split: str) -> Path:
+        raise NotImplementedError
