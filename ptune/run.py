@@ -241,7 +241,7 @@ def train_and_evaluate(cfg: DictConfig, device: torch.device, staging: Path) -> 
               "train_seconds": round(train_seconds, 2),
               "train_examples_per_second": round(examples_seen / train_seconds, 2),
               "peak_memory_mib": round(memory, 1), "peak_memory_kind": memory_kind,
-              "data": {"source": str(cfg.data_dir) if cfg.data_dir else "hub",
+              "data": {"source": str(cfg.data_dir) if cfg.data_dir else "hub", **task.data_description(),
                        **{f"{s}_examples": len(splits[s][0]) for s in splits}}}
     return result
 

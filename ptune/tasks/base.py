@@ -74,6 +74,10 @@ class Task:
         """Whether the split can be had at all (locally: its file exists)."""
         return True
 
+    def data_description(self) -> dict:
+        """Extra facts for the row's data section (e.g. a note that train and dev come from one file)."""
+        return {}
+
     # model side ---------------------------------------------------------------------------------------
     def features(self, examples: list[dict], tokenizer, max_length: int) -> list[dict]:
         raise NotImplementedError

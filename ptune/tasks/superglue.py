@@ -1,6 +1,9 @@
 """SuperGLUE tasks: the local layout `<data_dir>/super_glue/<Task>/{train,val,test}.jsonl` or the hub's
-aps/super_glue, and predictions in the leaderboard's `<Task>.jsonl` form. `pair_classification` covers
-the sentence-pair tasks (RTE, CB, BoolQ); tasks that need their own input format subclass SuperGlueTask.
+aps/super_glue (parquet, loads with datasets 5.x), and predictions in the leaderboard's `<Task>.jsonl` form.
+
+`pair_classification` covers the sentence-pair tasks (RTE, CB, BoolQ); WiC and WSC subclass it with their own
+text pair (ptune/tasks/superglue_tasks.py), as does COPA as 2-way multiple choice; MultiRC and ReCoRD, whose
+records hold many answers / candidates, live in ptune/tasks/superglue_reading.py.
 """
 from __future__ import annotations
 
@@ -21,8 +24,14 @@ class SuperGlueTask(Task):
         return self.data_dir / "super_glue" / self.cfg.local_name / LOCAL_SPLIT_FILES[split]
 
     def local_examples(self, split: str) -> list[dict]:
-        require_file(self.local_path(split), hint=f" as super_glue/{self.cfg.local_name}/{LOCAL_SPLIT_FILES[split]}")
-        return [self.normalise(r) for r in read_jsonl(self.local_path(split), required=tuple(self.cfg.required))]
+        path = require_file(self.local_path(split),
+                            hint=f" as super_glue/{self.cfg.local_name}/{LOCAL_SPLIT_FILES[split]}")
+        return [example for record in read_jsonl(path, required=tuple(self.cfg.required))
+                for example in self.from_local(record)]
+
+    def from_local(self, record: dict) -> list[dict]:
+        """One local jsonl record -> the task's examples (MultiRC and ReCoRD flatten a passage into many)."""
+        return [self.normalise(record)]
 
     def from_hub(self, row: dict) -> dict:
         return self.normalise(row)
@@ -31,42 +40,57 @@ class SuperGlueTask(Task):
         return self.data_dir is None or self.local_path(split).is_file()
 
     def normalise(self, record: dict) -> dict:
-        """Labels become class indices into cfg.labels (None when unlabelled: test, or the hub's -1)."""
+        """Labels become class indices into cfg.labels (None when unlabelled: test, or the hub's -1).
+
+        Local files spell labels as strings or JSON booleans, the hub as class indices; names match without
+        regard to case (a local `true` is the yaml's "True" for WSC, whose leaderboard wants "True")."""
         label = record.get("label")
         if label is None or label == -1:
             record["label"] = None
-        elif isinstance(label, bool) or isinstance(label, str):
-            names = list(self.cfg.labels)
-            key = str(label).lower() if isinstance(label, bool) else label
-            if key not in names:
-                raise ValueError(f"task {self.name}: label {label!r} of idx {record.get('idx')} is not one of {names}")
-            record["label"] = names.index(key)
+        elif isinstance(label, (bool, str)):
+            names = [str(name).lower() for name in self.cfg.labels]
+            if str(label).lower() not in names:
+                raise ValueError(f"task {self.name}: label {label!r} of idx {record.get('idx')} is not one of "
+                                 f"{list(self.cfg.labels)}")
+            record["label"] = names.index(str(label).lower())
         return record
 
+    def labelled(self, examples: list[dict]) -> bool:
+        return all(e["label"] is not None for e in examples)
+
     def write_predictions(self, predictions: list[dict], folder: Path, split: str) -> Path:
+        """`<Task>.jsonl`, one prediction per line, as the SuperGLUE leaderboard takes it."""
         path = Path(folder) / f"{self.cfg.local_name}.jsonl"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("".join(json.dumps(p) + "\n" for p in predictions))
         return path
 
 
+def encode_pairs(tokenizer, pairs: list[tuple[str, str]], max_length: int) -> list[dict]:
+    """Tokenize (first, second) text pairs; the longer text is cut first when a pair is too long."""
+    encoded = tokenizer([a for a, _ in pairs], [b for _, b in pairs], truncation=True, max_length=max_length)
+    return [{key: encoded[key][i] for key in encoded} for i in range(len(pairs))]
+
+
 @TASKS.register("pair_classification")
 class PairClassification(SuperGlueTask):
-    """Two text fields as a sentence pair; one label per example."""
+    """Two text fields (cfg.fields) as a sentence pair; one label per example, written as its name."""
+
+    def text_pair(self, example: dict) -> tuple[str, str]:
+        first, second = self.cfg.fields
+        return example[first], example[second]
 
     def features(self, examples, tokenizer, max_length):
-        first, second = self.cfg.fields
-        encoded = tokenizer([e[first] for e in examples], [e[second] for e in examples],
-                            truncation=True, max_length=max_length)
-        return [{**{k: encoded[k][i] for k in encoded}, "labels": e["label"] if e["label"] is not None else -100}
-                for i, e in enumerate(examples)]
+        encoded = encode_pairs(tokenizer, [self.text_pair(e) for e in examples], max_length)
+        return [{**inputs, "labels": e["label"] if e["label"] is not None else -100}
+                for inputs, e in zip(encoded, examples)]
 
     def predict(self, examples, features, outputs):
         names = list(self.cfg.labels)
         return [{"idx": e["idx"], "label": names[int(torch.argmax(o))]} for e, o in zip(examples, outputs)]
 
     def score(self, examples, predictions):
-        if any(e["label"] is None for e in examples):
+        if not self.labelled(examples):
             return None
         names = list(self.cfg.labels)
         gold = [e["label"] for e in examples]

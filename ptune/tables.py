@@ -1,0 +1,205 @@
+"""Comparison tables, generated from the result rows beside the published reference numbers.
+
+    ptune table [--results DIR] [--out DIR] [--reference DIR] [--tables superglue,tagging,qa]
+
+Reads the completed rows <results>/runs/*/row.json, the table definitions conf/table/*.yaml (one column =
+label, task, split, metric) and the published numbers in <reference>/published.csv (ptune/reference.py);
+writes <out>/<table>.md (default <results>/tables). The same inputs give byte-identical files.
+
+A table row is one configuration: (model, method, prompt length, setting), where the setting names the
+trainer and preset (and a split_dev / training cut when used). A cell pools the seeds of one task run with
+otherwise identical configs: mean +- sample std (n). If a cell has runs of several configs, it shows the one
+with the most seeds and a footnote lists the others' run ids.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import statistics
+from pathlib import Path
+
+from ptune.reference import UNSPECIFIED_MODEL, Reference, default_reference_dir, load_references
+from ptune.rows import load_rows
+from ptune.table_specs import Column, TableSpec, load_table_specs
+
+METHOD_ORDER = ("finetune", "prompt", "prefix", "ptv2")
+
+
+def setting_label(row: dict) -> str:
+    """What sets a run apart besides model, method, psl and seed: trainer, preset, data cuts."""
+    config = row.get("config", {})
+    trainer, task = config.get("trainer", {}), config.get("task", {})
+    parts = [f"trainer={trainer.get('name', row.get('hyperparameters', {}).get('name', '?'))}"]
+    if config.get("preset_applied"):
+        parts.append(f"preset={config['preset_applied'].split(':')[0]}")
+    if task.get("split_dev") is not None:
+        parts.append(f"split_dev={task['split_dev']}")
+    if trainer.get("max_train_examples") is not None:
+        parts.append(f"train<={trainer['max_train_examples']}")
+    return ", ".join(parts)
+
+
+def config_digest(row: dict) -> str:
+    """The run's config without its seed: rows with equal digests are seeds of one configuration."""
+    config = {key: value for key, value in row.get("config", {}).items() if key != "seed"}
+    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:10]
+
+
+def method_rank(method: str) -> tuple:
+    return (METHOD_ORDER.index(method), "") if method in METHOD_ORDER else (len(METHOD_ORDER), method)
+
+
+def row_sort_key(key: tuple) -> tuple:
+    model, method, psl, setting = key
+    return (model, method_rank(method), -1 if psl is None else psl, setting)
+
+
+def metric_value(row: dict, column: Column) -> float | None:
+    best = (row.get("metrics", {}).get(column.split) or {}).get("best") or {}
+    value = best.get(column.metric)
+    return None if value is None else float(value)
+
+
+def format_cell(values: list[float]) -> str:
+    if not values:
+        return ""
+    mean = statistics.fmean(values)
+    if len(values) == 1:
+        return f"{mean:.1f} (1)"
+    return f"{mean:.1f} ± {statistics.stdev(values):.1f} ({len(values)})"
+
+
+def format_percent(values) -> str:
+    shown = sorted({f"{value:.3g}" for value in values if value is not None}, key=float)
+    if not shown:
+        return ""
+    return shown[0] if len(shown) == 1 else f"{shown[0]}–{shown[-1]}"
+
+
+def measured_lines(spec: TableSpec, rows: list[dict], footnotes: list[str]) -> dict[str, list[list[str]]]:
+    """Table lines of the result rows, per model: model, method, psl, source, trainable %, cells."""
+    tasks = {column.task for column in spec.columns}
+    groups: dict[tuple, list[dict]] = {}
+    for row in rows:
+        if row.get("task") in tasks:
+            key = (row["model"], row["method"], row.get("prompt_length"), setting_label(row))
+            groups.setdefault(key, []).append(row)
+    lines: dict[str, list[list[str]]] = {}
+    for key in sorted(groups, key=row_sort_key):
+        model, method, psl, setting = key
+        cells, shown_runs = [], []
+        for column in spec.columns:
+            by_config: dict[str, list[dict]] = {}
+            for row in groups[key]:
+                if row["task"] == column.task:
+                    by_config.setdefault(config_digest(row), []).append(row)
+            if not by_config:
+                cells.append("")
+                continue
+            # most seeds first; ties by digest, so that the choice never looks at the scores
+            chosen, *others = sorted(by_config, key=lambda digest: (-len(by_config[digest]), digest))
+            shown_runs += by_config[chosen]
+            values = [v for v in (metric_value(row, column) for row in by_config[chosen]) if v is not None]
+            cell = format_cell(values)
+            if others and cell:
+                hidden = sorted(row["run_id"] for digest in others for row in by_config[digest])
+                footnotes.append(f"{model} / {method} / {column.label}: runs with other settings not shown: "
+                                 + ", ".join(hidden))
+                cell += f" [{len(footnotes)}]"
+            cells.append(cell)
+        if not any(cells):
+            continue
+        percent = format_percent(run.get("params", {}).get("trainable_percent") for run in shown_runs)
+        psl_text = "" if psl is None else str(psl)
+        lines.setdefault(model, []).append([model, method, psl_text, f"ptune ({setting})", percent, *cells])
+    return lines
+
+
+def reference_lines(spec: TableSpec, references: list[Reference]) -> dict[str, list[list[str]]]:
+    """Table lines of the published numbers, per model: one line per (model, method, source)."""
+    by_line: dict[tuple, dict[Column, Reference]] = {}
+    for reference in references:
+        for column in spec.columns:
+            if (reference.task, reference.split, reference.metric) == (column.task, column.split, column.metric):
+                by_line.setdefault((reference.model, reference.method, reference.source), {})[column] = reference
+    lines: dict[str, list[list[str]]] = {}
+    for (model, method, source), found in sorted(
+            by_line.items(), key=lambda item: (item[0][0], item[0][2].key, method_rank(item[0][1]))):
+        lengths = {ref.prompt_length for ref in found.values()}
+        psl = "" if lengths == {None} else str(lengths.pop()) if len(lengths) == 1 else "per task"
+        cells = []
+        for column in spec.columns:
+            ref = found.get(column)
+            text = "" if ref is None else f"{ref.value:.1f}"
+            if ref is not None and psl == "per task" and ref.prompt_length is not None:
+                text += f" · psl {ref.prompt_length}"
+            cells.append(text)
+        percent = format_percent(ref.trainable_percent for ref in found.values())
+        lines.setdefault(model, []).append([model, method, psl, source.display, percent, *cells])
+    return lines
+
+
+def render(spec: TableSpec, rows: list[dict], references: list[Reference]) -> str:
+    footnotes: list[str] = []
+    measured = measured_lines(spec, rows, footnotes)
+    published = reference_lines(spec, references)
+    header = ["model", "method", "psl", "source", "trainable %", *(column.label for column in spec.columns)]
+    out = [f"# {spec.title}", "", "Generated by `ptune table` from the result rows; do not edit by hand.", "",
+           f"{spec.note} ptune cells: mean ± sample standard deviation (number of seeds) over runs of one "
+           "configuration. Published rows: one run each, labelled by source; \"(unverified)\" marks numbers not "
+           "checked against the paper. psl = prompt length.", ""]
+    if not measured:
+        out += ["No result rows for this table yet; the published numbers only.", ""]
+    models = sorted(set(measured) | set(published), key=lambda name: (name == UNSPECIFIED_MODEL, name))
+    out += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for model in models:
+        for line in measured.get(model, []) + published.get(model, []):
+            out.append("| " + " | ".join(line) + " |")
+    if footnotes:
+        out += ["", *(f"[{number}] {text}" for number, text in enumerate(footnotes, start=1))]
+    sources = sorted({ref.source for ref in references if any(
+        (ref.task, ref.split, ref.metric) == (c.task, c.split, c.metric) for c in spec.columns)}, key=lambda s: s.key)
+    if sources:
+        out += ["", "Sources:", *(f"- {source.display}: {source.citation}" for source in sources)]
+    return "\n".join(out) + "\n"
+
+
+def write_tables(results_dir: Path, out_dir: Path, reference_dir: Path | None, names: list[str] | None = None):
+    """Render every (or the named) table; returns the files written."""
+    specs = load_table_specs()
+    known = [spec.name for spec in specs]
+    unknown = sorted(set(names or []) - set(known))
+    if unknown:
+        raise SystemExit(f"ptune table: unknown table(s) {unknown}; choose from {known}")
+    rows = load_rows(results_dir)
+    references = load_references(reference_dir) if reference_dir else []
+    written = []
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    for spec in specs:
+        if names and spec.name not in names:
+            continue
+        path = Path(out_dir) / f"{spec.name}.md"
+        path.write_text(render(spec, rows, references))
+        written.append(path)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ptune table", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--results", type=Path, default=Path(os.environ.get("PTUNE_RESULTS_DIR", "results")),
+                        help="folder with runs/*/row.json (default: $PTUNE_RESULTS_DIR or results)")
+    parser.add_argument("--out", type=Path, default=None, help="where the .md files go (default: RESULTS/tables)")
+    parser.add_argument("--reference", type=Path, default=None,
+                        help="folder with published.csv and sources.yaml (default: RESULTS/reference, "
+                             "else the checkout's results/reference)")
+    parser.add_argument("--tables", default=None, help="comma-separated table names (default: all)")
+    args = parser.parse_args(argv)
+    reference_dir = args.reference or default_reference_dir(args.results)
+    names = args.tables.split(",") if args.tables else None
+    rows = len(load_rows(args.results))
+    for path in write_tables(args.results, args.out or args.results / "tables", reference_dir, names):
+        print(f"wrote {path}")
+    print(f"{rows} completed row(s) from {args.results / 'runs'}; published numbers from {reference_dir}")
+    return 0

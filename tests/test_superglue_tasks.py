@@ -1,0 +1,203 @@
+"""SuperGLUE tasks without shared data: hub rows map to the local layout, templates, predictions in the
+leaderboard's form, scores worked out by hand, and errors that name the file / line / path."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from ptune.backbones import load_tokenizer
+from ptune.config import compose
+from ptune.data import DataFileError
+from ptune.tasks import build_task
+from test_superglue_samples import superglue_tasks, write_samples
+
+SUPERGLUE = superglue_tasks()
+
+
+def make_task(name, data_dir=None):
+    return build_task(compose([f"task={name}"]).task, data_dir)
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return load_tokenizer(compose(["model=tiny-bert"]).model)
+
+
+# The same example as a local jsonl record and as the hub's (aps/super_glue) row, written out by hand.
+LOCAL_AND_HUB = {
+    "rte": ({"premise": "P.", "hypothesis": "H.", "label": "not_entailment", "idx": 3},
+            {"premise": "P.", "hypothesis": "H.", "label": 1, "idx": 3}),
+    "copa": ({"premise": "P.", "choice1": "A.", "choice2": "B.", "question": "cause", "label": 1, "idx": 0},
+             {"premise": "P.", "choice1": "A.", "choice2": "B.", "question": "cause", "label": 1, "idx": 0}),
+    "wic": ({"word": "bank", "sentence1": "A bank.", "sentence2": "The bank.", "start1": 2, "end1": 6,
+             "start2": 4, "end2": 8, "label": True, "idx": 7, "version": 1.1},
+            {"word": "bank", "sentence1": "A bank.", "sentence2": "The bank.", "start1": 2, "end1": 6,
+             "start2": 4, "end2": 8, "label": 1, "idx": 7}),
+    "wsc": ({"text": "Tom said he left .", "idx": 2, "label": False,
+             "target": {"span1_index": 0, "span1_text": "Tom", "span2_index": 2, "span2_text": "he"}},
+            {"text": "Tom said he left .", "idx": 2, "label": 0, "span1_index": 0, "span1_text": "Tom",
+             "span2_index": 2, "span2_text": "he"}),
+}
+
+
+def fake_load_dataset(rows, calls):
+    def load(path, name=None, split=None):
+        calls.append((path, name, split))
+        return rows
+    return load
+
+
+@pytest.mark.parametrize("name", sorted(LOCAL_AND_HUB))
+def test_hub_row_and_local_record_give_the_same_example(name, tmp_path, monkeypatch):
+    local, hub = LOCAL_AND_HUB[name]
+    task = make_task(name, tmp_path)
+    folder = tmp_path / "super_glue" / task.cfg.local_name
+    folder.mkdir(parents=True)
+    (folder / "val.jsonl").write_text(json.dumps(local) + "\n")
+    calls = []
+    monkeypatch.setattr("datasets.load_dataset", fake_load_dataset([hub], calls))
+    from_hub = make_task(name).examples("dev")
+    assert calls == [("aps/super_glue", task.cfg.hub.name, "validation")]
+    expected = {k: v for k, v in task.examples("dev")[0].items() if k != "version"}
+    assert from_hub == [expected]
+
+
+def test_multirc_and_record_hub_rows_match_the_flattened_local_files(tmp_path, monkeypatch):
+    data_dir = write_samples(tmp_path)
+    multirc_hub = [{"paragraph": "The river is near a town. The town has a lake.",
+                    "question": "What is near the river?", "answer": "A town",
+                    "idx": {"paragraph": 0, "question": 0, "answer": 0}, "label": 0}]
+    monkeypatch.setattr("datasets.load_dataset", fake_load_dataset(multirc_hub, []))
+    assert make_task("multirc").examples("dev") == make_task("multirc", data_dir).examples("dev")[:1]
+    # the hub's entities are the unique entity texts, sorted; its answers the unique answer texts
+    record_hub = [{"passage": "Paris and Berlin met London.\n@highlight\nThe river summit",
+                   "query": "@placeholder hosted the river talks", "entities": ["Berlin", "London", "Paris"],
+                   "entity_spans": {"text": ["Paris", "Berlin", "London"], "start": [0, 10, 21], "end": [5, 16, 27]},
+                   "answers": ["Paris"], "idx": {"passage": 0, "query": 100}}]
+    monkeypatch.setattr("datasets.load_dataset", fake_load_dataset(record_hub, []))
+    assert make_task("record").examples("dev") == make_task("record", data_dir).examples("dev")[:1]
+
+
+def test_hub_test_labels_of_minus_one_mean_unlabelled(monkeypatch):
+    row = {**LOCAL_AND_HUB["copa"][1], "label": -1}
+    monkeypatch.setattr("datasets.load_dataset", fake_load_dataset([row], []))
+    task = make_task("copa")
+    examples = task.examples("test")
+    assert examples[0]["label"] is None
+    assert task.score(examples, [{"idx": 0, "label": 1}]) is None
+
+
+def test_templates_mark_what_the_docstring_says():
+    copa = make_task("copa")
+    assert copa.choice_pairs(LOCAL_AND_HUB["copa"][0]) == [("P because", "A."), ("P because", "B.")]
+    assert copa.choice_pairs({**LOCAL_AND_HUB["copa"][0], "question": "effect"})[0] == ("P so", "A.")
+    wic = make_task("wic")
+    assert wic.text_pair(LOCAL_AND_HUB["wic"][0]) == ("bank: A *bank*.", "The *bank*.")
+    wsc = make_task("wsc")
+    assert wsc.text_pair(wsc.normalise(dict(LOCAL_AND_HUB["wsc"][0]))) == ("[Tom] said *he* left .", "Tom")
+    two_words = {"text": "Mr. Smith said he left", "idx": 0, "label": None,
+                 "target": {"span1_index": 0, "span1_text": "Mr. Smith", "span2_index": 3, "span2_text": "he"}}
+    assert wsc.text_pair(two_words)[0] == "[Mr. Smith] said *he* left"
+
+
+def test_spans_outside_the_text_are_refused_with_the_idx():
+    bad = {"text": "Tom left .", "idx": 9, "label": None,
+           "target": {"span1_index": 0, "span1_text": "Tom", "span2_index": 5, "span2_text": "he"}}
+    with pytest.raises(ValueError, match="idx 9.*word 5"):
+        make_task("wsc").text_pair(bad)
+    with pytest.raises(ValueError, match="idx 7.*offsets 2:60"):
+        make_task("wic").text_pair({**LOCAL_AND_HUB["wic"][0], "end1": 60})
+
+
+def test_malformed_jsonl_line_names_file_and_line(tmp_path):
+    task = make_task("copa", tmp_path)
+    path = tmp_path / "super_glue" / "COPA" / "train.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(LOCAL_AND_HUB["copa"][0]) + "\n{\"premise\": \"cut off\n")
+    with pytest.raises(DataFileError, match=rf"{path}:2: not valid JSON"):
+        task.examples("train")
+    path.write_text(json.dumps(LOCAL_AND_HUB["copa"][0]) + "\n" + json.dumps({"premise": "P.", "idx": 1}) + "\n")
+    with pytest.raises(DataFileError, match=rf"{path}:2: missing key\(s\) \['choice1'"):
+        task.examples("train")
+
+
+@pytest.mark.parametrize("name", SUPERGLUE)
+def test_missing_file_names_the_expected_path(name, tmp_path):
+    task = make_task(name, tmp_path)
+    expected = tmp_path / "super_glue" / task.cfg.local_name / "val.jsonl"
+    assert not task.has_split("test")
+    with pytest.raises(DataFileError, match=rf"{expected}(.|\n)*data_dir="):
+        task.examples("dev")
+
+
+def fake_outputs(task, features, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    if task.head == "multiple_choice":
+        return [torch.randn(len(f["input_ids"]), generator=generator) for f in features]
+    return [torch.randn(task.num_labels, generator=generator) for f in features]
+
+
+@pytest.mark.parametrize("name", SUPERGLUE)
+def test_predictions_are_written_in_the_leaderboard_form(name, tmp_path, tokenizer):
+    task = make_task(name, write_samples(tmp_path / "data"))
+    for split in ("dev", "test"):
+        examples = task.examples(split)
+        features = task.features(examples, tokenizer, task.cfg.max_length)
+        predictions = task.predict(examples, features, fake_outputs(task, features))
+        path = task.write_predictions(predictions, tmp_path / split, split)
+        assert path.name == f"{task.cfg.local_name}.jsonl"
+        lines = [json.loads(line) for line in path.read_text().splitlines()]
+        check_leaderboard_lines(task, examples, lines)
+        scores = task.score(examples, predictions)
+        assert (scores is None) == (split == "test")
+        if scores is not None:
+            assert set(scores) == set(task.cfg.metrics) and all(0 <= v <= 100 for v in scores.values())
+
+
+def check_leaderboard_lines(task, examples, lines):
+    if task.name == "multirc":
+        answers = [(line["idx"], q["idx"], a["idx"], a["label"])
+                   for line in lines for q in line["passage"]["questions"] for a in q["answers"]]
+        assert [a[:3] for a in answers] == [tuple(e["idx"].values()) for e in examples]
+        assert {a[3] for a in answers} <= {0, 1}
+        return
+    if task.name == "record":
+        assert [line["idx"] for line in lines] == [e["idx"]["query"] for e in examples]
+        assert all(line["label"] in e["entities"] for line, e in zip(lines, examples))
+        return
+    assert [line["idx"] for line in lines] == [e["idx"] for e in examples]
+    allowed = {"copa": {0, 1}, "wic": {"false", "true"}, "boolq": {"false", "true"}, "wsc": {"False", "True"}}
+    assert {line["label"] for line in lines} <= (allowed[task.name] if task.name in allowed else set(task.cfg.labels))
+
+
+def test_copa_features_hold_one_token_list_per_choice(tmp_path, tokenizer):
+    task = make_task("copa", write_samples(tmp_path))
+    features = task.features(task.examples("dev"), tokenizer, 16)
+    assert all(len(f["input_ids"]) == 2 and len(f["attention_mask"]) == 2 for f in features)
+    assert [f["labels"] for f in features] == [0, 1, 0, 1]
+
+
+def test_record_scores_one_candidate_per_query_by_hand(tmp_path, tokenizer):
+    task = make_task("record", write_samples(tmp_path))
+    examples = task.examples("dev")[:2]  # gold: query 100 -> Paris, query 101 -> Berlin
+    features = task.features(examples, tokenizer, 64)
+    assert [(f["example_index"], f["candidate"], f["labels"]) for f in features] == [
+        (0, "Berlin", 0), (0, "London", 0), (0, "Paris", 1), (1, "Berlin", 1), (1, "London", 0), (1, "Paris", 0)]
+    assert "- the river summit [sep] paris hosted the river talks" in tokenizer.decode(features[2]["input_ids"]).lower()
+    # positive minus negative logit: query 100 -> Paris (2 - 0), query 101 -> London (1 - 0 beats 0.5 - 0)
+    outputs = [torch.tensor(v) for v in ([0., 1.], [0., -1.], [0., 2.], [0., 0.5], [0., 1.], [3., 0.])]
+    predictions = task.predict(examples, features, outputs)
+    assert predictions == [{"idx": 100, "label": "Paris"}, {"idx": 101, "label": "London"}]
+    assert task.score(examples, predictions) == {"em": 50.0, "f1": 50.0}
+
+
+def test_multirc_scores_by_hand(tmp_path, tokenizer):
+    task = make_task("multirc", write_samples(tmp_path))
+    examples = task.examples("dev")[:4]  # passage 0: questions 0 and 1, gold labels 0 1 / 0 1
+    assert [e["label"] for e in examples] == [0, 1, 0, 1]
+    outputs = [torch.tensor(v) for v in ([1., 0.], [0., 1.], [0., 1.], [0., 1.])]  # predicted 0 1 1 1
+    predictions = task.predict(examples, task.features(examples, tokenizer, 64), outputs)
+    # tp 2, fp 1, fn 0 -> F1a = 4 / 5; question 0 all right, question 1 not -> EM 1 / 2
+    assert task.score(examples, predictions) == pytest.approx({"f1a": 80.0, "em": 50.0})
