@@ -28,12 +28,17 @@ class PromptedModel(nn.Module):
         batch_size = inputs["input_ids"].shape[0]
         if self.injector is not None:
             self.injector.set(self.method.layer_prefixes(batch_size))
-        prompts = self.method.input_prompts(batch_size)
-        if prompts is None:
-            sequence = self.backbone(**inputs).last_hidden_state
-        else:
-            sequence = self.backbone(**prepend_prompts(self.backbone, inputs, prompts)).last_hidden_state
-            sequence = sequence[:, prompts.shape[1]:]  # heads see exactly the input positions
+        try:
+            prompts = self.method.input_prompts(batch_size)
+            if prompts is None:
+                sequence = self.backbone(**inputs).last_hidden_state
+            else:
+                sequence = self.backbone(**prepend_prompts(self.backbone, inputs, prompts)).last_hidden_state
+                sequence = sequence[:, prompts.shape[1]:]  # heads see exactly the input positions
+        finally:
+            # A checkpointed backward re-runs the layers after this returns: keep the prefix until then.
+            if self.injector is not None and not (self.training and self.backbone.is_gradient_checkpointing):
+                self.injector.set(None)
         return self.head(sequence, batch)
 
     def loss(self, logits: torch.Tensor, batch: dict) -> torch.Tensor:
