@@ -1,0 +1,38 @@
+"""Entity-level micro precision / recall / F1 (percentages) with seqeval in strict IOB2 mode, on whole words.
+
+    entity_scores([["B-PER", "I-PER", "O"]], [["B-PER", "O", "O"]])  -> {"precision": 0.0, "recall": 0.0, "f1": 0.0}
+
+An entity counts as right only if its type and both boundaries match (conlleval's rule). Strict mode reads a
+predicted I-X that does not continue a B-X/I-X as no entity at all; `strict_iob2` writes that reading out
+as tags, so the prediction files are valid IOB2 and conlleval on them gives the same numbers.
+"""
+from __future__ import annotations
+
+from seqeval.metrics import f1_score, precision_score, recall_score
+from seqeval.scheme import IOB2
+
+
+def entity_scores(gold: list[list[str]], predicted: list[list[str]]) -> dict[str, float]:
+    if len(gold) != len(predicted) or any(len(g) != len(p) for g, p in zip(gold, predicted)):
+        raise ValueError("gold and predicted tags need the same number of sentences and words per sentence")
+    kwargs = {"mode": "strict", "scheme": IOB2, "zero_division": 0}
+    return {"precision": 100.0 * float(precision_score(gold, predicted, **kwargs)),
+            "recall": 100.0 * float(recall_score(gold, predicted, **kwargs)),
+            "f1": 100.0 * float(f1_score(gold, predicted, **kwargs))}
+
+
+def strict_iob2(tags: list[str]) -> list[str]:
+    """The tags strict IOB2 mode actually reads: an I-X that continues no entity of type X becomes O."""
+    cleaned, inside = [], None
+    for tag in tags:
+        if tag.startswith("B-"):
+            inside = tag[2:]
+        elif not (tag.startswith("I-") and tag[2:] == inside):
+            tag, inside = "O", None
+        cleaned.append(tag)
+    return cleaned
+
+
+def without_types(tags: list[str], types: set[str]) -> list[str]:
+    """Drop entities of the given types (the SRL scorer srl-eval.pl leaves the verb's own V out)."""
+    return ["O" if tag != "O" and tag[2:] in types else tag for tag in tags]
