@@ -22,6 +22,7 @@ class PromptedModel(nn.Module):
         self.backbone, self.method, self.head = backbone, method, head
         self.backbone.requires_grad_(method.trains_backbone)
         self.injector = DeepPromptInjector(backbone, method.prompt_layers) if method.prompt_layers else None
+        self.checkpointing = False
 
     def forward(self, batch: dict) -> torch.Tensor:
         inputs = {k: batch[k].flatten(0, -2) for k in BACKBONE_INPUTS if k in batch}  # choices fold into batch
@@ -37,9 +38,21 @@ class PromptedModel(nn.Module):
                 sequence = sequence[:, prompts.shape[1]:]  # heads see exactly the input positions
         finally:
             # A checkpointed backward re-runs the layers after this returns: keep the prefix until then.
-            if self.injector is not None and not (self.training and self.backbone.is_gradient_checkpointing):
+            if self.injector is not None and not (self.training and self.checkpointing):
                 self.injector.set(None)
         return self.head(sequence, batch)
+
+    def enable_checkpointing(self) -> None:
+        """Activation checkpointing, non-reentrant so that the prefix tensors get their gradients.
+
+        transformers 5.x renamed gradient_checkpointing_* to activation_checkpointing_*; both are accepted.
+        """
+        kwargs = {"use_reentrant": False}
+        if hasattr(self.backbone, "activation_checkpointing_enable"):
+            self.backbone.activation_checkpointing_enable(activation_checkpointing_kwargs=kwargs)
+        else:
+            self.backbone.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)
+        self.checkpointing = True
 
     def loss(self, logits: torch.Tensor, batch: dict) -> torch.Tensor:
         return self.head.loss(logits, batch)

@@ -194,8 +194,7 @@ def train_and_evaluate(cfg: DictConfig, device: torch.device, staging: Path) -> 
     splits = load_splits(task, tokenizer, cfg)
     model = build_model(cfg.model, cfg.method, task, cfg.task.max_length, tokenizer).to(device)
     if cfg.trainer.gradient_checkpointing:
-        # non-reentrant: the prefix tensors reach the recomputed layers and get their gradients
-        model.backbone.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        model.enable_checkpointing()
     pad_id = tokenizer.pad_token_id
     dtype = autocast_dtype(cfg.trainer.precision, device)
     scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)

@@ -104,7 +104,7 @@ def test_gradient_checkpointing_keeps_the_prompt_gradients(model_name, method):
             if isinstance(module, torch.nn.Dropout):
                 module.p = 0.0
         if checkpointing:
-            model.backbone.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+            model.enable_checkpointing()
         model.train()
         batch = encode(tokenizer, PAIRS) | {"labels": torch.tensor([0, 1])}
         model.loss(model(batch), batch).backward()

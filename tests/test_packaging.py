@@ -1,0 +1,35 @@
+"""The wheel carries the configs: install it into a scratch venv and compose a run config there."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_installed_wheel_composes_a_run_config(tmp_path):
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(tmp_path / "dist"), str(ROOT)], check=True, timeout=300)
+    [wheel] = (tmp_path / "dist").glob("ptune-*.whl")
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    scratch_site = next(venv.glob("lib/python*/site-packages"))
+    # the scratch venv sees the dependencies (not the editable ptune) through a plain path line
+    (scratch_site / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(scratch_site),
+                    str(wheel)], check=True, timeout=300)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"HF_HUB_OFFLINE": "1"}
+    python = venv / "bin" / "python"
+    where = subprocess.run([str(python), "-c", "import ptune.config as c; print(c.config_dir())"],
+                           capture_output=True, text=True, env=env, cwd=tmp_path, check=True)
+    assert where.stdout.strip().startswith(str(scratch_site)), where.stdout
+    job = subprocess.run([str(python), "-m", "ptune.cli", "run", "--cfg", "job", "method=prefix", "task=copa"],
+                         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert job.returncode == 0, job.stderr
+    assert "name: prefix" in job.stdout and "local_name: COPA" in job.stdout
