@@ -9,14 +9,11 @@ runs can later be resumed or stacked. Rows: see ptune/rows.py.
 from __future__ import annotations
 
 import math
-import random
-import resource
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import hydra
-import numpy as np
 import torch
 from omegaconf import DictConfig, OmegaConf
 from torch.utils.data import DataLoader
@@ -27,6 +24,8 @@ from ptune.config import config_dir
 from ptune.data import collate
 from ptune.model import PromptedModel, build_model
 from ptune.tasks import build_task
+from ptune.training import (autocast_dtype, make_optimizer, make_schedule, move, peak_memory_mib, pick_device,
+                            progress_bar, seed_everything)
 
 
 @dataclass
@@ -40,53 +39,7 @@ class RunState:
     best_epoch: int | None = None
     best_score: float = -math.inf
     best_weights: dict | None = None
-
-
-def seed_everything(seed: int) -> None:
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
-def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    if device.type != "cuda" or precision == "fp32":
-        return None
-    if precision == "auto":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else None
-    return {"bf16": torch.bfloat16, "fp16": torch.float16}[precision]
-
-
-def make_schedule(optimizer, trainer, steps_per_epoch: int) -> torch.optim.lr_scheduler.LambdaLR:
-    total = max(1, steps_per_epoch * trainer.epochs)
-    warmup = int(trainer.warmup_ratio * total)
-
-    def factor(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / (warmup + 1)
-        if trainer.schedule == "exponential":
-            return trainer.lr_decay_gamma ** (step // max(1, steps_per_epoch))
-        if trainer.schedule == "linear":
-            return max(0.0, (total - step) / max(1, total - warmup))
-        raise ValueError(f"trainer.schedule={trainer.schedule!r}: expected linear or exponential")
-
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
-
-
-def make_optimizer(model: PromptedModel, lr: float, weight_decay: float) -> torch.optim.AdamW:
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    groups = [{"params": [p for p in trainable if p.dim() >= 2], "weight_decay": weight_decay},
-              {"params": [p for p in trainable if p.dim() < 2], "weight_decay": 0.0}]
-    return torch.optim.AdamW([g for g in groups if g["params"]], lr=lr)
-
-
-def move(batch: dict, device: torch.device) -> dict:
-    return {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+    best_dev_predictions: object = None
 
 
 @torch.no_grad()
@@ -115,7 +68,7 @@ def train_epoch(state: RunState, loader, cfg, device, dtype, scaler) -> float:
     model, trainer = state.model, cfg.trainer
     model.train()
     total, count = 0.0, 0
-    progress = tqdm_or_plain(loader, f"epoch {state.epoch + 1}/{trainer.epochs}", trainer.progress)
+    progress = progress_bar(loader, f"epoch {state.epoch + 1}/{trainer.epochs}", trainer.progress)
     for step, batch in enumerate(progress):
         batch = move(batch, device)
         with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
@@ -135,14 +88,6 @@ def train_epoch(state: RunState, loader, cfg, device, dtype, scaler) -> float:
     return total / max(1, count)
 
 
-def tqdm_or_plain(iterable, description: str, show: bool):
-    if not show:
-        return iterable
-    from tqdm.auto import tqdm
-
-    return tqdm(iterable, desc=description, leave=False)
-
-
 def load_splits(task, tokenizer, cfg) -> dict[str, tuple[list, list]]:
     """(examples, features) for train and every evaluation split that exists (tests may be missing)."""
     splits = {}
@@ -153,12 +98,6 @@ def load_splits(task, tokenizer, cfg) -> dict[str, tuple[list, list]]:
         examples = task.examples(split)[:limit]
         splits[split] = (examples, task.features(examples, tokenizer, cfg.task.max_length))
     return splits
-
-
-def peak_memory_mib(device: torch.device) -> tuple[float, str]:
-    if device.type == "cuda":
-        return torch.cuda.max_memory_allocated(device) / 2**20, "cuda_allocated"
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "cpu_max_rss"
 
 
 def execute(cfg: DictConfig) -> dict:
@@ -211,23 +150,24 @@ def train_and_evaluate(cfg: DictConfig, device: torch.device, staging: Path) -> 
         began = time.perf_counter()
         train_loss = train_epoch(state, loader, cfg, device, dtype, scaler)
         train_seconds += time.perf_counter() - began
-        dev_metrics, _ = evaluate(task, splits["dev"], model, cfg, pad_id, device, dtype)
+        dev_metrics, dev_predictions = evaluate(task, splits["dev"], model, cfg, pad_id, device, dtype)
         state.history.append({"epoch": state.epoch + 1, "train_loss": train_loss, "dev": dev_metrics})
         print(f"epoch {state.epoch + 1}: train loss {train_loss:.4f}, dev {dev_metrics}")
         if dev_metrics[task.primary_metric] > state.best_score:
             state.best_score, state.best_epoch = dev_metrics[task.primary_metric], state.epoch + 1
             state.best_weights = {k: v.cpu() for k, v in model.trainable_state_dict().items()}
+            state.best_dev_predictions = dev_predictions
 
-    last_dev = state.history[-1]["dev"]
+    if state.best_epoch is None:
+        raise RuntimeError(f"no epoch produced a finite dev {task.primary_metric}: {state.history}")
+    # Every other evaluation split is scored once, with the weights of the best dev epoch.
     model.load_state_dict(state.best_weights, strict=False)
-    metrics = {}
-    for split in splits:
-        if split == "train":
-            continue
+    metrics = {"dev": {"best": state.history[state.best_epoch - 1]["dev"], "last": state.history[-1]["dev"]}}
+    task.write_predictions(state.best_dev_predictions, staging / "predictions" / "dev", "dev")
+    for split in [s for s in splits if s not in ("train", "dev")]:
         scores, predictions = evaluate(task, splits[split], model, cfg, pad_id, device, dtype)
         task.write_predictions(predictions, staging / "predictions" / split, split)
-        metrics[split] = {"best": scores} if scores is not None else {"best": None}
-    metrics["dev"]["last"] = last_dev
+        metrics[split] = {"best": scores}
     if cfg.trainer.save_checkpoint:
         torch.save(state.best_weights, Path(hydra_output_dir()) / "trainable_weights.pt")
 
@@ -235,14 +175,13 @@ def train_and_evaluate(cfg: DictConfig, device: torch.device, staging: Path) -> 
     memory, memory_kind = peak_memory_mib(device)
     examples_seen = len(splits["train"][1]) * cfg.trainer.epochs
     return {"primary_metric": task.primary_metric, "best_epoch": state.best_epoch, "epochs_run": len(state.history),
-              "metrics": metrics, "history": state.history,
-              "params": {"trainable": trainable, "total": total, "trainable_percent": 100.0 * trainable / total},
-              "train_seconds": round(train_seconds, 2),
-              "train_examples_per_second": round(examples_seen / train_seconds, 2),
-              "peak_memory_mib": round(memory, 1), "peak_memory_kind": memory_kind,
-              "data": {"source": str(cfg.data_dir) if cfg.data_dir else "hub", **task.data_description(),
-                       **{f"{s}_examples": len(splits[s][0]) for s in splits}}}
-    return result
+            "metrics": metrics, "history": state.history,
+            "params": {"trainable": trainable, "total": total, "trainable_percent": 100.0 * trainable / total},
+            "train_seconds": round(train_seconds, 2),
+            "train_examples_per_second": round(examples_seen / train_seconds, 2),
+            "peak_memory_mib": round(memory, 1), "peak_memory_kind": memory_kind,
+            "data": {"source": str(cfg.data_dir) if cfg.data_dir else "hub", **task.data_description(),
+                     **{f"{s}_examples": len(splits[s][0]) for s in splits}}}
 
 
 def hydra_output_dir() -> str:

@@ -10,7 +10,7 @@ from conftest import METHODS, TINY_MODELS
 from ptune.backbones import count_layers_heads, load_tokenizer
 from ptune.config import compose
 from ptune.model import build_model
-from ptune.run import make_optimizer
+from ptune.training import make_optimizer
 
 CLASSIFICATION = SimpleNamespace(head="classification", num_labels=3, words_pretokenized=False)
 PROMPTED = [m for m in METHODS if m != "finetune"]
