@@ -53,18 +53,23 @@ class Task:
         raise NotImplementedError
 
     def hub_examples(self, split: str) -> list[dict]:
+        return [self.from_hub(dict(row)) for row in self.hub_rows(split)]
+
+    def hub_rows(self, split: str):
+        """The split's records from the dataset hub (`cfg.hub`: path, name, splits, optional note)."""
         hub = self.cfg.get("hub")
-        if not hub or not hub.get("splits", {}).get(split):
-            raise ValueError(f"task {self.name!r} has no {split!r} split on the hub; set data_dir to local files")
+        if not hub or not hub.get("path") or not hub.get("splits", {}).get(split):
+            note = f": {hub.note}" if hub and hub.get("note") else ""
+            raise ValueError(f"task {self.name!r} has no {split!r} split on the dataset hub{note}; "
+                             "set data_dir to local files")
         import datasets
 
         try:
-            rows = datasets.load_dataset(hub.path, hub.get("name"), split=hub.splits[split])
+            return datasets.load_dataset(hub.path, hub.get("name"), split=hub.splits[split])
         except Exception as error:  # the hub raises many kinds; all mean the same to the user
             raise RuntimeError(
                 f"could not load task {self.name!r} ({hub.path}, {hub.get('name')}, {hub.splits[split]}) from the "
-                f"dataset hub: {error}\nOffline? Set data_dir=/path/to/data (see README, 'Data').") from error
-        return [self.from_hub(dict(row)) for row in rows]
+                f"dataset hub: {error}\nOffline? Set data_dir=/path/to/data (see README, 'Tasks and data').") from error
 
     def from_hub(self, row: dict) -> dict:
         """Map a hub record to the local record layout (override when they differ)."""

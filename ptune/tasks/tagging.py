@@ -34,18 +34,7 @@ class TaggingTask(Task):
     # hub ----------------------------------------------------------------------------------------------
     def hub_examples(self, split: str) -> list[dict]:
         """One hub row may hold several examples (a document of sentences, a sentence of predicates)."""
-        hub = self.cfg.get("hub")
-        if not hub or not hub.get("path") or not hub.get("splits", {}).get(split):
-            raise ValueError(f"task {self.name!r} has no {split!r} split on the dataset hub"
-                             f"{': ' + hub.note if hub and hub.get('note') else ''}; set data_dir to local files")
-        import datasets
-
-        try:
-            rows = datasets.load_dataset(hub.path, hub.get("name"), split=hub.splits[split])
-        except Exception as error:  # the hub raises many kinds; all mean the same to the user
-            raise RuntimeError(
-                f"could not load task {self.name!r} ({hub.path}, {hub.get('name')}, {hub.splits[split]}) from the "
-                f"dataset hub: {error}\nOffline? Set data_dir=/path/to/data (see README, 'Data').") from error
+        rows = self.hub_rows(split)
         examples = [example for index, row in enumerate(rows) for example in self.from_hub_row(dict(row), index)]
         for number, example in enumerate(examples):
             example.setdefault("id", f"{split}-{number}")
