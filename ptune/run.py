@@ -69,6 +69,7 @@ def train_epoch(state: RunState, loader, cfg, device, dtype, scaler) -> float:
     model.train()
     total, count = 0.0, 0
     progress = progress_bar(loader, f"epoch {state.epoch + 1}/{trainer.epochs}", trainer.progress)
+    last_dev = {f"dev_{k}": f"{v:.2f}" for k, v in (state.history[-1]["dev"] if state.history else {}).items()}
     for step, batch in enumerate(progress):
         batch = move(batch, device)
         with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
@@ -84,7 +85,7 @@ def train_epoch(state: RunState, loader, cfg, device, dtype, scaler) -> float:
             state.schedule.step()
         total, count = total + loss.item(), count + 1
         if hasattr(progress, "set_postfix"):
-            progress.set_postfix(loss=f"{total / count:.4f}")
+            progress.set_postfix(loss=f"{total / count:.4f}", **last_dev)
     return total / max(1, count)
 
 
