@@ -13,8 +13,6 @@ from ptune.rows import load_rows
 from ptune.table_specs import load_table_specs
 from ptune.tables import main, render, write_tables
 
-# Tasks a table column may name before their conf/task yaml exists (work in progress); empty when all exist.
-PENDING_TASKS: set[str] = set()
 TASK_FILES = {path.stem: path for path in (config_dir() / "task").glob("*.yaml")}
 SPECS = {spec.name: spec for spec in load_table_specs()}
 REFERENCE_DIR = Path(__file__).resolve().parents[1] / "results" / "reference"
@@ -127,19 +125,11 @@ def test_cli_writes_every_table_and_refuses_unknown_names(results, tmp_path, cap
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_table_columns_name_known_tasks_splits_and_metrics(name):
     for column in SPECS[name].columns:
-        if column.task not in TASK_FILES:
-            assert column.task in PENDING_TASKS, f"{name}: column {column.label} names unknown task {column.task}"
-            continue
+        assert column.task in TASK_FILES, f"{name}: column {column.label} names unknown task {column.task}"
         task = yaml.safe_load(TASK_FILES[column.task].read_text())
         assert column.metric in task["metrics"], f"{name}: {column.label}: {column.metric} not in {task['metrics']}"
         splits = task.get("eval_splits") or ["dev", "test"]
         assert column.split in splits, f"{name}: {column.label}: split {column.split} not in {splits}"
-
-
-def test_pending_tasks_are_reported():
-    """Not a failure: lists the columns whose tasks do not exist yet (pytest -rA shows it)."""
-    missing = sorted({c.task for spec in SPECS.values() for c in spec.columns} - set(TASK_FILES))
-    print(f"table columns whose conf/task yaml is still missing: {missing or 'none'}")
 
 
 def test_every_published_number_has_a_known_model_method_and_a_table_column():
