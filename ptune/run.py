@@ -16,7 +16,6 @@ from pathlib import Path
 import hydra
 import torch
 from omegaconf import DictConfig, OmegaConf
-from torch.utils.data import DataLoader
 
 from ptune import rows
 from ptune.backbones import load_tokenizer
@@ -47,14 +46,13 @@ def infer(model: PromptedModel, features: list[dict], cfg, pad_id: int, device, 
     """One output tensor per feature, trimmed to the feature's own length for token-level heads."""
     model.eval()
     outputs = []
-    loader = DataLoader(features, batch_size=cfg.trainer.eval_batch_size, collate_fn=lambda f: collate(f, pad_id))
-    start = 0
-    for batch in loader:
+    size = cfg.trainer.eval_batch_size
+    for start in range(0, len(features), size):
+        chunk = features[start:start + size]
         with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-            logits = model(move(batch, device)).float().cpu()
-        for row, feature in zip(logits, features[start:start + len(logits)]):
+            logits = model(move(collate(chunk, pad_id), device)).float().cpu()
+        for row, feature in zip(logits, chunk):
             outputs.append(row[:len(feature["input_ids"])] if row.dim() >= 2 else row)
-        start += len(logits)
     return outputs
 
 
@@ -64,18 +62,26 @@ def evaluate(task, split_data, model, cfg, pad_id, device, dtype):
     return task.score(examples, predictions), predictions
 
 
-def train_epoch(state: RunState, loader, cfg, device, dtype, scaler) -> float:
+def epoch_batches(features: list[dict], batch_size: int, data_order: torch.Generator, pad_id: int):
+    """This epoch's shuffled batches, drawn from the run's own generator and nothing else."""
+    order = torch.randperm(len(features), generator=data_order).tolist()
+    return [collate([features[i] for i in order[start:start + batch_size]], pad_id)
+            for start in range(0, len(order), batch_size)]
+
+
+def train_epoch(state: RunState, features: list[dict], cfg, pad_id: int, device, dtype, scaler) -> float:
     model, trainer = state.model, cfg.trainer
     model.train()
     total, count = 0.0, 0
-    progress = progress_bar(loader, f"epoch {state.epoch + 1}/{trainer.epochs}", trainer.progress)
+    batches = epoch_batches(features, trainer.batch_size, state.data_order, pad_id)
+    progress = progress_bar(batches, f"epoch {state.epoch + 1}/{trainer.epochs}", trainer.progress)
     last_dev = {f"dev_{k}": f"{v:.2f}" for k, v in (state.history[-1]["dev"] if state.history else {}).items()}
     for step, batch in enumerate(progress):
         batch = move(batch, device)
         with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
             loss = model.loss(model(batch), batch)
         scaler.scale(loss / trainer.grad_accum).backward()
-        if (step + 1) % trainer.grad_accum == 0 or step + 1 == len(loader):
+        if (step + 1) % trainer.grad_accum == 0 or step + 1 == len(batches):
             if trainer.max_grad_norm:
                 scaler.unscale_(state.optimizer)
                 torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], trainer.max_grad_norm)
@@ -140,16 +146,14 @@ def train_and_evaluate(cfg: DictConfig, device: torch.device, staging: Path) -> 
     scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
 
     data_order = torch.Generator().manual_seed(cfg.seed)
-    loader = DataLoader(splits["train"][1], batch_size=cfg.trainer.batch_size, shuffle=True,
-                        generator=data_order, collate_fn=lambda f: collate(f, pad_id))
     optimizer = make_optimizer(model, cfg.method.lr, cfg.trainer.weight_decay)
-    steps_per_epoch = math.ceil(len(loader) / cfg.trainer.grad_accum)
+    steps_per_epoch = math.ceil(math.ceil(len(splits["train"][1]) / cfg.trainer.batch_size) / cfg.trainer.grad_accum)
     state = RunState(model, optimizer, make_schedule(optimizer, cfg.trainer, steps_per_epoch), data_order)
 
     train_seconds = 0.0
     for state.epoch in range(cfg.trainer.epochs):
         began = time.perf_counter()
-        train_loss = train_epoch(state, loader, cfg, device, dtype, scaler)
+        train_loss = train_epoch(state, splits["train"][1], cfg, pad_id, device, dtype, scaler)
         train_seconds += time.perf_counter() - began
         dev_metrics, dev_predictions = evaluate(task, splits["dev"], model, cfg, pad_id, device, dtype)
         state.history.append({"epoch": state.epoch + 1, "train_loss": train_loss, "dev": dev_metrics})

@@ -119,3 +119,13 @@ def test_cli_sweeps_four_methods_into_one_table(tmp_path):
     text = (tmp_path / "tables" / "superglue.md").read_text()
     measured = [line for line in text.splitlines() if line.startswith("| tiny-roberta")]
     assert len(measured) == 4, text
+
+
+def test_the_progress_bar_does_not_change_the_run(make_cfg, tmp_path):
+    """Same config, bar on or off: the same data order and so the same numbers (the run id ignores the bar)."""
+    data = write_samples(tmp_path)
+    runs = [run.execute(make_cfg(*SMOKE, "method=ptv2", f"data_dir={data}", f"trainer.progress={show}",
+                                 "trainer.epochs=2", "trainer.batch_size=2"))
+            for show in (False, True)]
+    assert runs[0]["run_id"] == runs[1]["run_id"]
+    assert runs[0]["history"] == runs[1]["history"]
