@@ -24,7 +24,7 @@ from ptune.data import collate
 from ptune.model import PromptedModel, build_model
 from ptune.tasks import build_task
 from ptune.training import (autocast_dtype, make_optimizer, make_schedule, move, peak_memory_mib, pick_device,
-                            progress_bar, seed_everything)
+                            progress_bar, reset_peak_memory, seed_everything)
 
 
 @dataclass
@@ -135,6 +135,7 @@ def execute(cfg: DictConfig) -> dict:
 def train_and_evaluate(cfg: DictConfig, device: torch.device, staging: Path) -> dict:
     """Train, keep the best dev epoch, write predictions into `staging`; return the row's results."""
     seed_everything(cfg.seed)
+    reset_peak_memory(device)
     task = build_task(cfg.task, cfg.data_dir)
     tokenizer = load_tokenizer(cfg.model, task.words_pretokenized)
     splits = load_splits(task, tokenizer, cfg)

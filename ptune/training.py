@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import random
 import resource
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -64,7 +65,24 @@ def progress_bar(iterable, description: str, show: bool):
     return tqdm(iterable, desc=description, leave=False)
 
 
+def reset_peak_memory(device: torch.device) -> None:
+    """Start this run's peak-memory count (a multirun runs many jobs in one process)."""
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+        return
+    try:
+        Path("/proc/self/clear_refs").write_text("5")  # Linux: resets the peak resident set size (VmHWM)
+    except OSError:
+        pass  # elsewhere the peak is the whole process's, and its kind says so
+
+
 def peak_memory_mib(device: torch.device) -> tuple[float, str]:
+    """(MiB, kind): CUDA memory allocated, the run's peak RSS, or the process's peak RSS where it can't be reset."""
     if device.type == "cuda":
         return torch.cuda.max_memory_allocated(device) / 2**20, "cuda_allocated"
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "cpu_max_rss"
+    status = Path("/proc/self/status")
+    if status.is_file():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024, "cpu_peak_rss"
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "cpu_process_max_rss"
