@@ -4,8 +4,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DATA_DIR ?= $(or $(PTUNE_DATA_DIR),../shared/data)
 PYTEST_ARGS ?=
+TRANSFORMERS ?= 5.17.0
 
-.PHONY: help install test demo tables clean
+.PHONY: help install test demo tables compat clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -23,6 +24,12 @@ demo:  ## a short real run: ptv2 on RTE with the offline backbone (minutes on CP
 
 tables:  ## results/runs/*/row.json -> results/tables/*.md
 	$(BIN)/ptune table
+
+compat:  ## the version-sensitive tests (injection, methods) against another transformers: TRANSFORMERS=5.17.0
+	$(PYTHON) -m venv .venv-compat
+	grep -v '^transformers==' constraints.txt > .venv-compat/constraints.txt
+	.venv-compat/bin/pip install --quiet -c .venv-compat/constraints.txt "transformers==$(TRANSFORMERS)" -e ".[dev]"
+	HF_HUB_OFFLINE=1 .venv-compat/bin/python -m pytest tests/test_injection.py tests/test_methods.py -q
 
 clean:  ## remove scratch outputs (never the committed rows)
 	rm -rf outputs multirun .pytest_cache build dist *.egg-info
