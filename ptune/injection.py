@@ -3,9 +3,9 @@
 Prefixes are handed to each self-attention module right before it runs, never through the model's own
 cache argument, so the backbone sees an input of unchanged length: position ids do not shift, the
 model builds no Cache, and gradient checkpointing (which drops a model-level cache) re-runs the same
-hook when it recomputes a layer. `DeepPromptInjector.set` is called at the start of every forward, so
-the prefix state is fresh each step; it is kept until the next forward because a checkpointed
-backward recomputes layers after the forward has returned.
+hook when it recomputes a layer. PromptedModel sets the prefix at the start of every forward and
+clears it afterwards, so no prefix outlives its step; under activation checkpointing it is kept until
+the next forward, because the backward recomputes layers after the forward has returned.
 
 Two attention adapters cover the encoders:
 - attention modules that take `past_key_values` and call `.update(key, value, layer_idx)` (BERT,

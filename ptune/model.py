@@ -1,6 +1,6 @@
 """PromptedModel: backbone + method (what trains, which prompts) + task head, for every method and backbone.
 
-    model = build_model(cfg.model, cfg.method, task)   # frozen backbone unless the method fine-tunes
+    model = build_model(cfg.model, cfg.method, task, cfg.task.max_length)  # frozen unless the method fine-tunes
     logits = model(batch)                              # batch: input_ids, attention_mask, ...
 """
 from __future__ import annotations
