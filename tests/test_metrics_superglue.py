@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ptune.tasks import metrics
-from ptune.tasks.metrics_superglue import (exact_match, multirc_scores, normalise_answer, record_scores,
-                                           token_f1)
+from ptune.tasks.metrics_superglue import multirc_scores, record_scores
+from ptune.tasks.squad_metrics import exact_match, normalize_answer as normalise_answer, token_f1
 
 
 def test_accuracy_and_f1_by_hand():

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 
 def accuracy(gold: list, predicted: list) -> float:
-    _check_lengths(gold, predicted)
+    check_lengths(gold, predicted)
     return 100.0 * sum(g == p for g, p in zip(gold, predicted)) / len(gold)
 
 
 def f1_binary(gold: list, predicted: list, positive=1) -> float:
     """F1 of the positive class (SuperGLUE MultiRC's F1a over all answer options)."""
-    _check_lengths(gold, predicted)
+    check_lengths(gold, predicted)
     tp = sum(g == positive and p == positive for g, p in zip(gold, predicted))
     fp = sum(g != positive and p == positive for g, p in zip(gold, predicted))
     fn = sum(g == positive and p != positive for g, p in zip(gold, predicted))
@@ -22,6 +22,6 @@ def f1_macro(gold: list, predicted: list, labels: list | None = None) -> float:
     return sum(f1_binary(gold, predicted, positive=label) for label in labels) / len(labels)
 
 
-def _check_lengths(gold: list, predicted: list) -> None:
+def check_lengths(gold: list, predicted: list) -> None:
     if len(gold) != len(predicted) or not gold:
         raise ValueError(f"metric needs equally many gold and predicted labels (> 0): {len(gold)} vs {len(predicted)}")

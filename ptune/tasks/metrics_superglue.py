@@ -8,20 +8,14 @@ All scores are percentages.
 """
 from __future__ import annotations
 
-import re
-import string
-from collections import Counter
-
-from ptune.tasks.metrics import _check_lengths, f1_binary
-
-ARTICLES = re.compile(r"\b(a|an|the)\b")
-PUNCTUATION = set(string.punctuation)
+from ptune.tasks.metrics import check_lengths, f1_binary
+from ptune.tasks.squad_metrics import exact_match, token_f1  # ReCoRD's official scorer uses SQuAD 1.1's rules
 
 
 def multirc_scores(questions: list, gold: list[int], predicted: list[int]) -> dict[str, float]:
     """`questions[i]` names the question of answer option i (any hashable, e.g. (paragraph idx, question idx))."""
-    _check_lengths(gold, predicted)
-    _check_lengths(questions, gold)
+    check_lengths(gold, predicted)
+    check_lengths(questions, gold)
     all_right: dict = {}
     for question, g, p in zip(questions, gold, predicted):
         all_right[question] = all_right.get(question, True) and g == p
@@ -29,27 +23,9 @@ def multirc_scores(questions: list, gold: list[int], predicted: list[int]) -> di
             "em": 100.0 * sum(all_right.values()) / len(all_right)}
 
 
-def normalise_answer(text: str) -> str:
-    text = "".join(ch for ch in text.lower() if ch not in PUNCTUATION)
-    return " ".join(ARTICLES.sub(" ", text).split())
-
-
-def exact_match(prediction: str, gold: str) -> bool:
-    return normalise_answer(prediction) == normalise_answer(gold)
-
-
-def token_f1(prediction: str, gold: str) -> float:
-    predicted_tokens, gold_tokens = normalise_answer(prediction).split(), normalise_answer(gold).split()
-    same = sum((Counter(predicted_tokens) & Counter(gold_tokens)).values())
-    if same == 0:
-        return 0.0
-    precision, recall = same / len(predicted_tokens), same / len(gold_tokens)
-    return 2 * precision * recall / (precision + recall)
-
-
 def record_scores(golds: list[list[str]], predicted: list[str]) -> dict[str, float]:
     """`golds[i]`: every accepted answer of query i; `predicted[i]`: the one entity chosen for it."""
-    _check_lengths(golds, predicted)
+    check_lengths(golds, predicted)
     if any(not answers for answers in golds):
         raise ValueError("ReCoRD scoring needs at least one gold answer per query")
     em = sum(max(exact_match(p, g) for g in answers) for answers, p in zip(golds, predicted))
