@@ -62,29 +62,29 @@ def evaluate(task, split_data, model, cfg, pad_id, device, dtype):
     return task.score(examples, predictions), predictions
 
 
-def epoch_batches(features: list[dict], batch_size: int, data_order: torch.Generator, pad_id: int):
-    """This epoch's shuffled batches, drawn from the run's own generator and nothing else."""
-    order = torch.randperm(len(features), generator=data_order).tolist()
-    return [collate([features[i] for i in order[start:start + batch_size]], pad_id)
-            for start in range(0, len(order), batch_size)]
+def epoch_batches(size: int, batch_size: int, data_order: torch.Generator) -> list[list[int]]:
+    """This epoch's shuffled batches of feature indices, drawn from the run's own generator and nothing else."""
+    order = torch.randperm(size, generator=data_order).tolist()
+    return [order[start:start + batch_size] for start in range(0, size, batch_size)]
 
 
 def train_epoch(state: RunState, features: list[dict], cfg, pad_id: int, device, dtype, scaler) -> float:
     model, trainer = state.model, cfg.trainer
     model.train()
     total, count = 0.0, 0
-    batches = epoch_batches(features, trainer.batch_size, state.data_order, pad_id)
+    batches = epoch_batches(len(features), trainer.batch_size, state.data_order)
     progress = progress_bar(batches, f"epoch {state.epoch + 1}/{trainer.epochs}", trainer.progress)
+    trainable = [p for p in model.parameters() if p.requires_grad]
     last_dev = {f"dev_{k}": f"{v:.2f}" for k, v in (state.history[-1]["dev"] if state.history else {}).items()}
-    for step, batch in enumerate(progress):
-        batch = move(batch, device)
+    for step, indices in enumerate(progress):
+        batch = move(collate([features[i] for i in indices], pad_id), device)  # padded one batch at a time
         with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
             loss = model.loss(model(batch), batch)
         scaler.scale(loss / trainer.grad_accum).backward()
         if (step + 1) % trainer.grad_accum == 0 or step + 1 == len(batches):
             if trainer.max_grad_norm:
                 scaler.unscale_(state.optimizer)
-                torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], trainer.max_grad_norm)
+                torch.nn.utils.clip_grad_norm_(trainable, trainer.max_grad_norm)
             scaler.step(state.optimizer)
             scaler.update()
             state.optimizer.zero_grad(set_to_none=True)
