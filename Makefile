@@ -5,24 +5,33 @@ BIN := $(VENV)/bin
 DATA_DIR ?= $(or $(PTUNE_DATA_DIR),../shared/data)
 PYTEST_ARGS ?=
 TRANSFORMERS ?= 5.17.0
+DEMO_RESULTS ?= outputs/demo/results
+
+INSTALLED := $(VENV)/.installed
 
 .PHONY: help install test demo tables compat clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-install:  ## venv + ptune (editable, dev extras) + the offline backbone, at the tested versions
+install: $(INSTALLED)  ## venv + ptune (editable, dev extras) + the offline backbone, at the tested versions
+
+# The venv is a file target: made on first use, remade when the dependencies change.
+$(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $@
 
-test:  ## the test suite, offline
+test: $(INSTALLED)  ## the test suite, offline
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-demo:  ## a short real run: ptv2 on RTE with the offline backbone (minutes on CPU), writes a result row
-	HF_HUB_OFFLINE=1 $(BIN)/ptune run method=ptv2 task=rte model=minilm trainer=demo data_dir=$(DATA_DIR)
+demo: $(INSTALLED)  ## the main job: ptv2 vs fine-tuning vs shallow prompt on CoNLL-03 (~5 min on 2 CPU cores), then its table
+	HF_HUB_OFFLINE=1 $(BIN)/ptune run -m method=finetune,prompt,ptv2 task=conll03 model=minilm trainer=demo preset=demo \
+		data_dir=$(DATA_DIR) paths.results_dir=$(DEMO_RESULTS)
+	$(BIN)/ptune compare $(DEMO_RESULTS)
 
-tables:  ## results/runs/*/row.json -> results/tables/*.md
+tables: $(INSTALLED)  ## results/runs/*/row.json -> results/tables/*.md
 	$(BIN)/ptune table
 
 compat:  ## the version-sensitive tests (injection, methods) against another transformers: TRANSFORMERS=5.17.0

@@ -3,12 +3,14 @@
     ptune run KEY=VALUE ...        train and evaluate one run (a Hydra app; --help lists the groups)
     ptune run -m KEY=A,B ...       a Hydra multirun sweep, one row per run
     ptune table [--results DIR]    render results/tables/*.md from the result rows
+    ptune compare DIR              rows under DIR beside the committed rows of the same configurations
 """
 from __future__ import annotations
 
 import sys
 
-COMMANDS = {"run": "train and evaluate (Hydra: ptune run --help)", "table": "render comparison tables from rows"}
+COMMANDS = {"run": "train and evaluate (Hydra: ptune run --help)", "table": "render comparison tables from rows",
+            "compare": "print rows beside the committed rows of the same configurations"}
 
 
 def usage() -> str:
@@ -32,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
         from ptune.tables import main as table_main
 
         return table_main(rest)
+    if command == "compare":
+        from ptune.compare import main as compare_main
+
+        return compare_main(rest)
     from ptune.registry import unknown_name_message
 
     print(f"ptune: {unknown_name_message('command', command, list(COMMANDS))}\n\n{usage()}", file=sys.stderr)

@@ -19,7 +19,8 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 # Keys that do not change what a run computes, left out of the run id.
-NON_EXPERIMENT_KEYS = ("paths", "data_dir", "device", "trainer.progress", "trainer.save_checkpoint", "hydra")
+NON_EXPERIMENT_KEYS = ("paths", "data_dir", "device", "resume", "skip_done", "trainer.progress",
+                       "trainer.save_checkpoint", "trainer.compile", "hydra")
 PACKAGES = ("ptune", "torch", "transformers", "datasets", "hydra-core", "omegaconf", "seqeval", "numpy")
 
 

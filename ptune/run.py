@@ -2,12 +2,15 @@
 
     ptune run method=ptv2 task=rte model=minilm data_dir=../shared/data
     ptune run -m method=finetune,prompt,prefix,ptv2 task=rte model=tiny-roberta trainer=smoke
+    ptune run -m ... skip_done=true resume=auto     # continue a stopped sweep where it stopped
 
-Everything a run owns lives in `RunState` (model, optimizer, schedule, data order, metrics), so that
-runs can later be resumed or stacked. Rows: see ptune/rows.py.
+Everything a run owns lives in `RunState` (model, optimizer, schedule, data order, position in the
+epoch, metrics), so that a run can be saved and resumed (ptune/resume.py) and runs can later be
+stacked. Rows: see ptune/rows.py.
 """
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass, field
@@ -17,14 +20,18 @@ import hydra
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from ptune import rows
+from ptune import feature_cache, resume, rows
 from ptune.backbones import load_tokenizer
+from ptune.batching import epoch_batches, inference_batches
 from ptune.config import config_dir
 from ptune.data import collate
 from ptune.model import PromptedModel, build_model
 from ptune.tasks import build_task
 from ptune.training import (autocast_dtype, make_optimizer, make_schedule, move, peak_memory_mib, pick_device,
-                            progress_bar, reset_peak_memory, seed_everything)
+                            precision_name, progress_bar, reset_peak_memory, seed_everything)
+
+log = logging.getLogger(__name__)
+SHOW_LOSS_EVERY = 20  # steps between progress-bar loss updates (reading the loss syncs with the device)
 
 
 @dataclass
@@ -32,27 +39,58 @@ class RunState:
     model: PromptedModel
     optimizer: torch.optim.Optimizer
     schedule: torch.optim.lr_scheduler.LambdaLR
+    scaler: torch.amp.GradScaler
     data_order: torch.Generator
-    epoch: int = 0
+    epoch: int = 0                         # epochs completed
+    batches: list | None = None            # the current epoch's batches, once drawn
+    step: int = 0                          # batches of the current epoch done
+    loss_sum: float = 0.0                  # the current epoch's summed batch losses so far
     history: list[dict] = field(default_factory=list)
     best_epoch: int | None = None
     best_score: float = -math.inf
     best_weights: dict | None = None
     best_dev_predictions: object = None
+    train_seconds: float = 0.0
+    resumed: list[dict] = field(default_factory=list)
+
+    def snapshot(self, config: dict) -> dict:
+        """What resume needs to continue exactly where this run stands (see ptune/resume.py)."""
+        return {"config": config, "trainable": self.model.trainable_state_dict(),
+                "optimizer": self.optimizer.state_dict(), "schedule": self.schedule.state_dict(),
+                "scaler": self.scaler.state_dict(), "data_order": self.data_order.get_state(),
+                "rngs": resume.capture_rngs(), "epoch": self.epoch, "batches": self.batches, "step": self.step,
+                "loss_sum": self.loss_sum, "history": self.history, "best_epoch": self.best_epoch,
+                "best_score": self.best_score, "best_weights": self.best_weights,
+                "best_dev_predictions": self.best_dev_predictions, "train_seconds": self.train_seconds,
+                "resumed": self.resumed}
+
+    def restore(self, saved: dict) -> None:
+        missing = set(self.model.trainable_state_dict()) ^ set(saved["trainable"])
+        if missing:
+            raise ValueError(f"resume: saved trainable weights do not match this model (keys {sorted(missing)[:5]})")
+        self.model.load_state_dict(saved["trainable"], strict=False)
+        self.optimizer.load_state_dict(saved["optimizer"])
+        self.schedule.load_state_dict(saved["schedule"])
+        self.scaler.load_state_dict(saved["scaler"])
+        self.data_order.set_state(saved["data_order"])
+        resume.restore_rngs(saved["rngs"])
+        for name in ("epoch", "batches", "step", "loss_sum", "history", "best_epoch", "best_score", "best_weights",
+                     "best_dev_predictions", "train_seconds"):
+            setattr(self, name, saved[name])
+        self.resumed = saved["resumed"] + [{"epoch": self.epoch, "step": self.step}]
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def infer(model: PromptedModel, features: list[dict], cfg, pad_id: int, device, dtype) -> list[torch.Tensor]:
-    """One output tensor per feature, trimmed to the feature's own length for token-level heads."""
+    """One output tensor per feature (in the features' order), trimmed to its own length for token-level heads."""
     model.eval()
-    outputs = []
-    size = cfg.trainer.eval_batch_size
-    for start in range(0, len(features), size):
-        chunk = features[start:start + size]
+    outputs: list = [None] * len(features)
+    for indices in inference_batches(features, cfg.trainer.eval_batch_size):
+        chunk = [features[i] for i in indices]
         with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
             logits = model(move(collate(chunk, pad_id), device)).float().cpu()
-        for row, feature in zip(logits, chunk):
-            outputs.append(row[:len(feature["input_ids"])] if row.dim() >= 2 else row)
+        for i, row in zip(indices, logits):
+            outputs[i] = row[:len(features[i]["input_ids"])] if row.dim() >= 2 else row
     return outputs
 
 
@@ -62,37 +100,46 @@ def evaluate(task, split_data, model, cfg, pad_id, device, dtype):
     return task.score(examples, predictions), predictions
 
 
-def epoch_batches(size: int, batch_size: int, data_order: torch.Generator) -> list[list[int]]:
-    """This epoch's shuffled batches of feature indices, drawn from the run's own generator and nothing else."""
-    order = torch.randperm(size, generator=data_order).tolist()
-    return [order[start:start + batch_size] for start in range(0, size, batch_size)]
-
-
-def train_epoch(state: RunState, features: list[dict], cfg, pad_id: int, device, dtype, scaler) -> float:
+def train_epoch(state: RunState, features: list[dict], cfg, pad_id: int, device, dtype,
+                stop: resume.StopRequests, save) -> float:
+    """Train from the state's position to the end of the epoch; on SIGTERM save the state and raise Preempted."""
     model, trainer = state.model, cfg.trainer
     model.train()
-    total, count = 0.0, 0
-    batches = epoch_batches(len(features), trainer.batch_size, state.data_order)
-    progress = progress_bar(batches, f"epoch {state.epoch + 1}/{trainer.epochs}", trainer.progress)
+    if state.batches is None:
+        state.batches, state.step, state.loss_sum = epoch_batches(
+            features, trainer.batch_size, state.data_order, trainer.group_by_length), 0, 0.0
+    batches = state.batches
+    progress = progress_bar(range(state.step, len(batches)), f"epoch {state.epoch + 1}/{trainer.epochs}",
+                            trainer.progress)
     trainable = [p for p in model.parameters() if p.requires_grad]
     last_dev = {f"dev_{k}": f"{v:.2f}" for k, v in (state.history[-1]["dev"] if state.history else {}).items()}
-    for step, indices in enumerate(progress):
-        batch = move(collate([features[i] for i in indices], pad_id), device)  # padded one batch at a time
+    loss_sum = torch.tensor(state.loss_sum, device=device)  # summed on the device: no host sync per step
+    began = time.perf_counter()
+    for step in progress:
+        batch = move(collate([features[i] for i in batches[step]], pad_id), device)  # padded one batch at a time
         with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
             loss = model.loss(model(batch), batch)
-        scaler.scale(loss / trainer.grad_accum).backward()
+        state.scaler.scale(loss / trainer.grad_accum).backward()
+        loss_sum += loss.detach().float()
         if (step + 1) % trainer.grad_accum == 0 or step + 1 == len(batches):
             if trainer.max_grad_norm:
-                scaler.unscale_(state.optimizer)
+                state.scaler.unscale_(state.optimizer)
                 torch.nn.utils.clip_grad_norm_(trainable, trainer.max_grad_norm)
-            scaler.step(state.optimizer)
-            scaler.update()
+            state.scaler.step(state.optimizer)
+            state.scaler.update()
             state.optimizer.zero_grad(set_to_none=True)
             state.schedule.step()
-        total, count = total + loss.item(), count + 1
-        if hasattr(progress, "set_postfix"):
-            progress.set_postfix(loss=f"{total / count:.4f}", **last_dev)
-    return total / max(1, count)
+            if stop.requested and step + 1 < len(batches):
+                state.step, state.loss_sum = step + 1, loss_sum.item()
+                state.train_seconds += time.perf_counter() - began
+                save()
+                raise resume.Preempted(f"stopped by SIGTERM in epoch {state.epoch + 1} after step {step + 1}")
+        if hasattr(progress, "set_postfix") and (step + 1) % SHOW_LOSS_EVERY == 0:
+            progress.set_postfix(loss=f"{loss_sum.item() / (step + 1):.4f}", **last_dev)
+    state.train_seconds += time.perf_counter() - began
+    mean_loss = loss_sum.item() / max(1, len(batches))
+    state.batches, state.step, state.loss_sum = None, 0, 0.0
+    return mean_loss
 
 
 def load_splits(task, tokenizer, cfg) -> dict[str, tuple[list, list]]:
@@ -102,8 +149,12 @@ def load_splits(task, tokenizer, cfg) -> dict[str, tuple[list, list]]:
         if split != "dev" and split != "train" and not task.has_split(split):
             continue
         limit = cfg.trainer.max_train_examples if split == "train" else cfg.trainer.max_eval_examples
-        examples = task.examples(split)[:limit]
-        splits[split] = (examples, task.features(examples, tokenizer, cfg.task.max_length))
+
+        def load(split=split, limit=limit):
+            examples = task.examples(split)[:limit]
+            return examples, task.features(examples, tokenizer, cfg.task.max_length)
+
+        splits[split] = feature_cache.cached_split(cfg, split, limit, load)
     return splits
 
 
@@ -111,29 +162,44 @@ def execute(cfg: DictConfig) -> dict:
     """Run one experiment; its row and predictions appear together under results_dir, or not at all."""
     identifier = rows.run_id(cfg)
     run_folder = Path(cfg.paths.results_dir) / "runs" / identifier
+    if cfg.skip_done and (done := resume.completed_row(cfg.paths.results_dir, identifier)):
+        log.info("run %s: already done (skip_done=true), skipped", identifier)
+        return done
+    resume_mode = resume.resume_mode(cfg.resume)
     device = pick_device(cfg.device)
+    dtype = autocast_dtype(cfg.trainer.precision, device)  # an impossible precision fails before any work
+    config = rows.experiment_config(cfg)
+    saved = resume.find_state(cfg.paths.output_dir, identifier, config, resume_mode)
     row = {"run_id": identifier, "status": "running", "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
            "task": cfg.task.name, "model": cfg.model.name, "method": cfg.method.name,
            "prompt_length": None if cfg.method.name == "finetune" else cfg.prompt_length, "seed": cfg.seed,
            "hyperparameters": {"lr": cfg.method.lr, **OmegaConf.to_container(cfg.trainer, resolve=True),
-                               "max_length": cfg.task.max_length},
-           "provenance": rows.provenance(str(device)), "config": rows.experiment_config(cfg)}
+                               "max_length": cfg.task.max_length, "precision_used": precision_name(dtype)},
+           "provenance": rows.provenance(str(device)), "config": config}
     staging = run_folder.with_name(f".{identifier}.staging")
+    state_file = resume.state_path(cfg.paths.output_dir, identifier)
     try:
-        row |= train_and_evaluate(cfg, device, staging)
+        with resume.StopRequests() as stop:
+            row |= train_and_evaluate(cfg, device, dtype, staging, saved, state_file, stop)
+        row["provenance"]["resumed"] = row.pop("resumed")
         row |= {"status": "completed", "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
         rows.write_json_atomic(staging / "row.json", row)
         rows.publish_run_folder(staging, run_folder)
+        resume.discard_state(state_file)
     except (Exception, KeyboardInterrupt) as error:
-        status = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
-        print(f"run {identifier} {status}; recorded in {rows.record_failure(run_folder, row, status, error)}")
+        status = "failed" if isinstance(error, Exception) and not isinstance(error, resume.Preempted) else "interrupted"
+        extra = {"resumable": True, "resume": f"rerun the same command with resume=true (state: {state_file})"} \
+            if state_file.is_file() else {}
+        record = rows.record_failure(run_folder, row | extra, status, error)
+        log.error("run %s %s; recorded in %s", identifier, status, record)
         raise
-    print(f"row: {run_folder / 'row.json'}")
+    log.info("row: %s", run_folder / "row.json")
     return row
 
 
-def train_and_evaluate(cfg: DictConfig, device: torch.device, staging: Path) -> dict:
-    """Train, keep the best dev epoch, write predictions into `staging`; return the row's results."""
+def train_and_evaluate(cfg: DictConfig, device: torch.device, dtype, staging: Path, saved: dict | None,
+                       state_file: Path, stop: resume.StopRequests) -> dict:
+    """Train (from a saved state when given), keep the best dev epoch, write predictions; return the row's results."""
     seed_everything(cfg.seed)
     reset_peak_memory(device)
     task = build_task(cfg.task, cfg.data_dir)
@@ -142,27 +208,36 @@ def train_and_evaluate(cfg: DictConfig, device: torch.device, staging: Path) -> 
     model = build_model(cfg.model, cfg.method, task, cfg.task.max_length, tokenizer).to(device)
     if cfg.trainer.gradient_checkpointing:
         model.enable_checkpointing()
+    if cfg.trainer.compile:
+        model.backbone.compile(dynamic=True)  # in place: parameter names (and checkpoints) stay the same
     pad_id = tokenizer.pad_token_id
-    dtype = autocast_dtype(cfg.trainer.precision, device)
-    scaler = torch.amp.GradScaler(device.type, enabled=dtype == torch.float16)
 
-    data_order = torch.Generator().manual_seed(cfg.seed)
     optimizer = make_optimizer(model, cfg.method.lr, cfg.trainer.weight_decay)
     steps_per_epoch = math.ceil(math.ceil(len(splits["train"][1]) / cfg.trainer.batch_size) / cfg.trainer.grad_accum)
-    state = RunState(model, optimizer, make_schedule(optimizer, cfg.trainer, steps_per_epoch), data_order)
+    state = RunState(model, optimizer, make_schedule(optimizer, cfg.trainer, steps_per_epoch),
+                     torch.amp.GradScaler(device.type, enabled=dtype == torch.float16),
+                     torch.Generator().manual_seed(cfg.seed))
+    if saved is not None:
+        state.restore(saved)
+        log.info("resumed at epoch %d, step %d from %s", state.epoch + 1, state.step, state_file)
+    config = rows.experiment_config(cfg)
 
-    train_seconds = 0.0
-    for state.epoch in range(cfg.trainer.epochs):
-        began = time.perf_counter()
-        train_loss = train_epoch(state, splits["train"][1], cfg, pad_id, device, dtype, scaler)
-        train_seconds += time.perf_counter() - began
+    def save():
+        resume.save_state(state_file, state.snapshot(config))
+
+    while state.epoch < cfg.trainer.epochs:
+        train_loss = train_epoch(state, splits["train"][1], cfg, pad_id, device, dtype, stop, save)
         dev_metrics, dev_predictions = evaluate(task, splits["dev"], model, cfg, pad_id, device, dtype)
-        state.history.append({"epoch": state.epoch + 1, "train_loss": train_loss, "dev": dev_metrics})
-        print(f"epoch {state.epoch + 1}: train loss {train_loss:.4f}, dev {dev_metrics}")
+        state.epoch += 1
+        state.history.append({"epoch": state.epoch, "train_loss": train_loss, "dev": dev_metrics})
+        log.info("epoch %d: train loss %.4f, dev %s", state.epoch, train_loss, dev_metrics)
         if dev_metrics[task.primary_metric] > state.best_score:
-            state.best_score, state.best_epoch = dev_metrics[task.primary_metric], state.epoch + 1
+            state.best_score, state.best_epoch = dev_metrics[task.primary_metric], state.epoch
             state.best_weights = {k: v.cpu() for k, v in model.trainable_state_dict().items()}
             state.best_dev_predictions = dev_predictions
+        save()
+        if stop.requested and state.epoch < cfg.trainer.epochs:
+            raise resume.Preempted(f"stopped by SIGTERM after epoch {state.epoch}")
 
     if state.best_epoch is None:
         raise RuntimeError(f"no epoch produced a finite dev {task.primary_metric}: {state.history}")
@@ -183,11 +258,12 @@ def train_and_evaluate(cfg: DictConfig, device: torch.device, staging: Path) -> 
     return {"primary_metric": task.primary_metric, "best_epoch": state.best_epoch, "epochs_run": len(state.history),
             "metrics": metrics, "history": state.history,
             "params": {"trainable": trainable, "total": total, "trainable_percent": 100.0 * trainable / total},
-            "train_seconds": round(train_seconds, 2),
-            "train_examples_per_second": round(examples_seen / train_seconds, 2),
+            "train_seconds": round(state.train_seconds, 2),
+            "train_examples_per_second": round(examples_seen / state.train_seconds, 2),
             "peak_memory_mib": round(memory, 1), "peak_memory_kind": memory_kind,
             "data": {"source": str(cfg.data_dir) if cfg.data_dir else "hub", **task.data_description(),
-                     **{f"{s}_examples": len(splits[s][0]) for s in splits}}}
+                     **{f"{s}_examples": len(splits[s][0]) for s in splits}},
+            "resumed": state.resumed}
 
 
 def hydra_output_dir() -> str:

@@ -1,0 +1,137 @@
+"""Runs that survive being stopped: SIGTERM saves the state, resume=true writes the uninterrupted run's row
+and predictions, skip_done=true skips finished runs, and impossible options fail before any work."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from ptune import resume, rows, run, training
+from test_runner import SMOKE, ptune
+from test_superglue_samples import write_samples
+
+WORDS = "the river bank holds money and stone while light music plays near an old town".split()
+TIMES = ("started", "finished", "train_seconds", "train_examples_per_second", "peak_memory_mib", "provenance")
+
+
+def write_rte(tmp_path: Path, size: int = 20) -> Path:
+    """RTE samples of varied lengths (so that length grouping has something to group)."""
+    data = write_samples(tmp_path)
+    lines = [json.dumps({"premise": " ".join(WORDS[: 3 + (i * 7) % 14]), "hypothesis": f"A {WORDS[i % 15]} exists.",
+                         "label": ["entailment", "not_entailment"][i % 2], "idx": i}) for i in range(size)]
+    (data / "super_glue" / "RTE" / "train.jsonl").write_text("\n".join(lines) + "\n")
+    return data
+
+
+def run_folder(cfg, row) -> Path:
+    return Path(cfg.paths.results_dir) / "runs" / row["run_id"]
+
+
+def prediction_files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted((folder / "predictions").rglob("*")) if p.is_file()}
+
+
+def sigterm_at_step(monkeypatch, step: int) -> None:
+    """Send this process a real SIGTERM when the runner pads its `step`-th training batch (counting from 1)."""
+    calls = {"n": 0}
+    original = run.collate
+
+    def collate(features, pad_id):
+        if features and "labels" in features[0] and run.torch.is_grad_enabled():
+            calls["n"] += 1
+            if calls["n"] == step:
+                os.kill(os.getpid(), signal.SIGTERM)
+        return original(features, pad_id)
+
+    monkeypatch.setattr(run, "collate", collate)
+
+
+@pytest.mark.parametrize("method,stop_step", [("ptv2", 5), ("ptv2", 10), ("finetune", 7)])
+def test_resumed_run_writes_the_uninterrupted_row(make_cfg, tmp_path, monkeypatch, method, stop_step):
+    """20 examples, batch 2: 10 steps an epoch. Step 10 stops at the end of epoch 1, 5 and 7 mid-epoch."""
+    data = write_rte(tmp_path)
+    overrides = (*SMOKE, f"method={method}", f"data_dir={data}", "trainer.epochs=3", "trainer.batch_size=2",
+                 "trainer.max_train_examples=null")
+    whole = run.execute(make_cfg(*overrides, f"paths.results_dir={tmp_path / 'whole'}"))
+
+    cfg = make_cfg(*overrides, f"paths.results_dir={tmp_path / 'stopped'}")
+    sigterm_at_step(monkeypatch, stop_step)
+    with pytest.raises(resume.Preempted):
+        run.execute(cfg)
+    monkeypatch.undo()
+    folder = Path(cfg.paths.results_dir) / "runs" / rows.run_id(cfg)
+    [failure] = folder.glob("failed-*.json")
+    record = json.loads(failure.read_text())
+    assert record["status"] == "interrupted" and record["resumable"] and "resume=true" in record["resume"]
+    assert not (folder / "row.json").exists()
+
+    resumed = run.execute(make_cfg(*overrides, f"paths.results_dir={tmp_path / 'stopped'}", "resume=true"))
+    assert resumed["run_id"] == whole["run_id"]
+    assert {k: v for k, v in resumed.items() if k not in TIMES} == {k: v for k, v in whole.items() if k not in TIMES}
+    assert resumed["provenance"]["resumed"] == [{"epoch": stop_step // 10, "step": stop_step % 10}]
+    assert prediction_files(run_folder(cfg, resumed)) == prediction_files(run_folder(cfg, whole).parents[2] / "whole"
+                                                                          / "runs" / whole["run_id"])
+    assert not resume.state_path(cfg.paths.output_dir, resumed["run_id"]).exists()  # a finished run leaves no state
+
+
+def test_resume_refuses_a_missing_state_or_a_changed_config(make_cfg, tmp_path, monkeypatch):
+    data = write_rte(tmp_path)
+    overrides = (*SMOKE, "method=ptv2", f"data_dir={data}", "trainer.epochs=2", "trainer.batch_size=2",
+                 "trainer.max_train_examples=null")
+    with pytest.raises(ValueError, match=r"resume=true: no saved state for run .*state\.pt"):
+        run.execute(make_cfg(*overrides, "resume=true"))
+    sigterm_at_step(monkeypatch, 3)
+    with pytest.raises(resume.Preempted):
+        run.execute(make_cfg(*overrides))
+    monkeypatch.undo()
+    with pytest.raises(ValueError, match=r"differs in trainer\.epochs \(saved 2, now 3\)"):
+        run.execute(make_cfg(*overrides, "trainer.epochs=3", "resume=true"))
+    with pytest.raises(ValueError, match="resume='maybe': expected true, false or auto"):
+        run.execute(make_cfg(*overrides, "resume=maybe"))
+    # auto: continues the saved state, and starts afresh where there is none
+    assert run.execute(make_cfg(*overrides, "resume=auto"))["provenance"]["resumed"] == [{"epoch": 0, "step": 3}]
+    assert run.execute(make_cfg(*overrides, "seed=2", "resume=auto"))["provenance"]["resumed"] == []
+
+
+def test_impossible_precision_fails_before_any_work(make_cfg, tmp_path, monkeypatch):
+    monkeypatch.setattr(training, "cpu_has_native_bf16", lambda: False)
+    cfg = make_cfg(*SMOKE, "method=ptv2", "device=cpu", "trainer.precision=bf16", f"data_dir={tmp_path / 'nowhere'}")
+    with pytest.raises(ValueError, match="trainer.precision=bf16: cpu device cpu has no native bf16"):
+        run.execute(cfg)
+    with pytest.raises(ValueError, match="trainer.precision=fp16 needs a CUDA device"):
+        run.execute(make_cfg(*SMOKE, "method=ptv2", "device=cpu", "trainer.precision=fp16"))
+    assert not (Path(cfg.paths.results_dir) / "runs").exists()  # nothing recorded: nothing was started
+    assert training.autocast_dtype("auto", run.torch.device("cpu")) is None
+
+
+def test_skip_done_skips_a_completed_run_only(make_cfg, tmp_path, monkeypatch):
+    data = write_samples(tmp_path)
+    first = run.execute(make_cfg(*SMOKE, "method=prompt", f"data_dir={data}"))
+
+    def must_not_train(*args, **kwargs):
+        raise AssertionError("a completed run was trained again")
+
+    monkeypatch.setattr(run, "train_and_evaluate", must_not_train)
+    assert run.execute(make_cfg(*SMOKE, "method=prompt", f"data_dir={data}", "skip_done=true")) == \
+        json.loads(json.dumps(first))
+    with pytest.raises(AssertionError, match="trained again"):
+        run.execute(make_cfg(*SMOKE, "method=prompt", f"data_dir={data}", "seed=2", "skip_done=true"))
+
+
+def test_a_stopped_multirun_restarted_with_skip_done_runs_only_what_is_missing(tmp_path):
+    data = write_samples(tmp_path)
+    results = tmp_path / "results"
+    sweep = ("run", "-m", "method=prompt,ptv2", "task=rte", "model=tiny-bert", "trainer=smoke", f"data_dir={data}",
+             f"paths.results_dir={results}", f"paths.output_dir={tmp_path / 'outputs'}")
+    assert ptune(*sweep).returncode == 0
+    done = {r["method"]: r for r in rows.load_rows(results)}
+    (results / "runs" / done["ptv2"]["run_id"] / "row.json").unlink()  # as if the sweep had stopped there
+    kept = (results / "runs" / done["prompt"]["run_id"] / "row.json").read_text()
+    again = ptune(*sweep, "skip_done=true")
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "already done (skip_done=true), skipped" in again.stdout + again.stderr
+    assert (results / "runs" / done["prompt"]["run_id"] / "row.json").read_text() == kept
+    assert sorted(r["method"] for r in rows.load_rows(results)) == ["prompt", "ptv2"]
