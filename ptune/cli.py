@@ -27,8 +27,15 @@ def main(argv: list[str] | None = None) -> int:
     if command == "run":
         from ptune.run import main as run_main
 
+        from ptune.resume import Preempted
+
         sys.argv = ["ptune run", *rest]
-        run_main()
+        try:
+            run_main()
+        except Preempted as stopped:
+            print(f"ptune: {stopped}; the state is saved: rerun the same command with resume=true "
+                  "(a sweep: with skip_done=true resume=auto)", file=sys.stderr)
+            return 143  # 128 + SIGTERM, as a shell reports a process the signal ended
         return 0
     if command == "table":
         from ptune.tables import main as table_main

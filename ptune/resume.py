@@ -26,8 +26,11 @@ STATE_FORMAT = 1
 RESUME_CHOICES = {"false": False, "true": True, "auto": "auto"}
 
 
-class Preempted(RuntimeError):
-    """A SIGTERM stopped the run; its state was saved and `resume=true` continues it."""
+class Preempted(BaseException):
+    """A SIGTERM stopped the run; its state was saved and `resume=true` continues it.
+
+    Not an Exception: a Hydra multirun goes on after a failed job, but a preempted process must stop.
+    """
 
 
 def resume_mode(value) -> bool | str:

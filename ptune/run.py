@@ -186,8 +186,8 @@ def execute(cfg: DictConfig) -> dict:
         rows.write_json_atomic(staging / "row.json", row)
         rows.publish_run_folder(staging, run_folder)
         resume.discard_state(state_file)
-    except (Exception, KeyboardInterrupt) as error:
-        status = "failed" if isinstance(error, Exception) and not isinstance(error, resume.Preempted) else "interrupted"
+    except (Exception, KeyboardInterrupt, resume.Preempted) as error:
+        status = "failed" if isinstance(error, Exception) else "interrupted"
         extra = {"resumable": True, "resume": f"rerun the same command with resume=true (state: {state_file})"} \
             if state_file.is_file() else {}
         record = rows.record_failure(run_folder, row | extra, status, error)

@@ -135,3 +135,31 @@ def test_a_stopped_multirun_restarted_with_skip_done_runs_only_what_is_missing(t
     assert "already done (skip_done=true), skipped" in again.stdout + again.stderr
     assert (results / "runs" / done["prompt"]["run_id"] / "row.json").read_text() == kept
     assert sorted(r["method"] for r in rows.load_rows(results)) == ["prompt", "ptv2"]
+
+
+def test_sigterm_stops_a_sweep_with_its_state_saved(tmp_path):
+    """A real SIGTERM to `ptune run -m`: the running job saves its state and is recorded as resumable, the
+    sweep's later jobs do not start, and the exit code says SIGTERM (143)."""
+    import subprocess
+    import sys
+    import time
+
+    data = write_samples(tmp_path)
+    results, outputs = tmp_path / "results", tmp_path / "outputs"
+    command = [sys.executable, "-m", "ptune.cli", "run", "-m", "method=prompt,ptv2", "task=rte", "model=tiny-bert",
+               "trainer=smoke", "trainer.epochs=100000", f"data_dir={data}", f"paths.results_dir={results}",
+               f"paths.output_dir={outputs}"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env=os.environ | {"HF_HUB_OFFLINE": "1"})
+    deadline = time.monotonic() + 120
+    while not list(outputs.glob("state/*/state.pt")) and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode == 143, output[-3000:]
+    assert "rerun the same command with resume=true" in output
+    [failure] = results.glob("runs/*/failed-*.json")
+    record = json.loads(failure.read_text())
+    assert record["method"] == "prompt" and record["status"] == "interrupted" and record["resumable"]
+    assert resume.state_path(outputs, record["run_id"]).is_file()
+    assert [p.name for p in (results / "runs").iterdir()] == [record["run_id"]]  # ptv2 never started
