@@ -36,11 +36,18 @@ def resolve_pretrained(pretrained: str) -> str:
     return str(module.get_model_path())
 
 
+def config_overrides(model_cfg) -> dict:
+    """`model.hidden_dropout` (null: the checkpoint's own) sets the backbone's hidden dropout, as the P-tuning v2
+    code sets config.hidden_dropout_prob to each run's dropout."""
+    dropout = model_cfg.get("hidden_dropout")
+    return {} if dropout is None else {"hidden_dropout_prob": float(dropout)}
+
+
 def load_backbone(model_cfg) -> PreTrainedModel:
     """The bare encoder (no task head)."""
     if model_cfg.get("tiny"):
         tiny = OmegaConf.to_container(model_cfg.tiny) if OmegaConf.is_config(model_cfg.tiny) else dict(model_cfg.tiny)
-        config = AutoConfig.for_model(tiny.pop("model_type"), **tiny)
+        config = AutoConfig.for_model(tiny.pop("model_type"), **{**tiny, **config_overrides(model_cfg)})
         with torch.random.fork_rng():
             torch.manual_seed(0)  # the same random backbone in every run and test, whatever the run's seed
             return AutoModel.from_config(config)
@@ -48,7 +55,7 @@ def load_backbone(model_cfg) -> PreTrainedModel:
     if not sys.stderr.isatty():
         hf_logging.disable_progress_bar()  # captured output gets no "Loading weights" redraws
     try:
-        return AutoModel.from_pretrained(source)
+        return AutoModel.from_pretrained(source, **config_overrides(model_cfg))
     except OSError as error:
         raise RuntimeError(
             f"could not load model {model_cfg.name!r} from {source!r} (hub id or local folder): {error}\n"

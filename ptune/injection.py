@@ -1,7 +1,8 @@
 """The one prompt-injection mechanism for deep prompts: per-layer key/value prefixes in every self-attention.
 
 Prefixes are handed to each self-attention module right before it runs, never through the model's own
-cache argument, so the backbone sees an input of unchanged length: position ids do not shift, the
+cache argument, so the backbone sees an input of unchanged length: position ids do not shift (unless
+`method.shift_positions` asks PromptedModel to shift them explicitly, as the P-tuning v2 code's cache does), the
 model builds no Cache, and gradient checkpointing (which drops a model-level cache) re-runs the same
 hook when it recomputes a layer. PromptedModel sets the prefix at the start of every forward and
 clears it afterwards, so no prefix outlives its step; under activation checkpointing it is kept until

@@ -14,12 +14,14 @@ from ptune.injection import DeepPromptInjector
 from ptune.methods import Method, build_method
 
 BACKBONE_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+ROBERTA_POSITIONS = ("roberta", "xlm-roberta", "camembert")  # positions count from padding_idx + 1
 
 
 class PromptedModel(nn.Module):
-    def __init__(self, backbone: nn.Module, method: Method, head: nn.Module):
+    def __init__(self, backbone: nn.Module, method: Method, head: nn.Module, position_offset: int = 0):
         super().__init__()
         self.backbone, self.method, self.head = backbone, method, head
+        self.position_offset = position_offset  # method.shift_positions: tokens' positions start here
         self.backbone.requires_grad_(method.trains_backbone)
         self.injector = DeepPromptInjector(backbone, method.prompt_layers) if method.prompt_layers else None
         self.checkpointing = False
@@ -27,6 +29,8 @@ class PromptedModel(nn.Module):
     def forward(self, batch: dict) -> torch.Tensor:
         inputs = {k: batch[k].flatten(0, -2) for k in BACKBONE_INPUTS if k in batch}  # choices fold into batch
         batch_size = inputs["input_ids"].shape[0]
+        if self.position_offset:
+            inputs["position_ids"] = shifted_position_ids(self.backbone.config, inputs["input_ids"], self.position_offset)
         if self.injector is not None:
             self.injector.set(self.method.layer_prefixes(batch_size))
         try:
@@ -86,8 +90,27 @@ def usable_positions(backbone: nn.Module) -> int | None:
     config = backbone.config
     if not getattr(config, "position_biased_input", True):
         return None  # DeBERTa-v3: relative positions only
-    offset = config.pad_token_id + 1 if config.model_type in ("roberta", "xlm-roberta", "camembert") else 0
+    offset = config.pad_token_id + 1 if config.model_type in ROBERTA_POSITIONS else 0
     return config.max_position_embeddings - offset
+
+
+def shifted_position_ids(config, input_ids: torch.Tensor, offset: int) -> torch.Tensor:
+    """The position ids the backbone gives `input_ids` when `offset` cached positions precede them (what the
+    P-tuning v2 code's past_key_values of prompt length `offset` cause): BERT-style models count from `offset`;
+    RoBERTa-style ones from padding_idx + 1 + offset over non-pad tokens, pads keeping padding_idx."""
+    if config.model_type in ROBERTA_POSITIONS:
+        not_pad = input_ids.ne(config.pad_token_id).long()
+        return (torch.cumsum(not_pad, dim=1) + offset) * not_pad + config.pad_token_id
+    positions = torch.arange(offset, offset + input_ids.shape[1], device=input_ids.device)
+    return positions.unsqueeze(0).expand(input_ids.shape[0], -1)
+
+
+def position_offset(method_cfg, method: Method, backbone: nn.Module) -> int:
+    """method.shift_positions: deep prompts shift token positions by the prompt length, as past_key_values do.
+    Shallow prompts need no flag (they occupy the first positions themselves); nor do relative-only backbones."""
+    if not method_cfg.get("shift_positions") or not method.prompt_layers or usable_positions(backbone) is None:
+        return 0
+    return int(method.prompt_length)
 
 
 def build_model(model_cfg, method_cfg, task, max_length: int, tokenizer=None) -> PromptedModel:
@@ -100,7 +123,13 @@ def build_model(model_cfg, method_cfg, task, max_length: int, tokenizer=None) ->
         raise ValueError(
             f"max_length {max_length} + shallow prompt_length {shallow} = {max_length + shallow} exceeds the "
             f"{limit} positions of model {model_cfg.name!r}; lower task.max_length or prompt_length")
+    offset = position_offset(method_cfg, method, backbone)
+    if limit is not None and max_length + offset > limit:
+        raise ValueError(
+            f"method.shift_positions: max_length {max_length} + prompt_length {offset} = {max_length + offset} "
+            f"exceeds the {limit} positions of model {model_cfg.name!r}; lower task.max_length or prompt_length, "
+            f"or set method.shift_positions=false")
     pooler = getattr(backbone, "pooler", None)
     head = HEADS.get(task.head)(backbone.config.hidden_size, task.num_labels,
                                 float(method_cfg.get("head_dropout", 0.1)), pooler)
-    return PromptedModel(backbone, method, head)
+    return PromptedModel(backbone, method, head, offset)

@@ -49,13 +49,32 @@ def test_paper_preset_specials_reparameterization_and_lengths():
         assert (cfg.task.max_length, cfg.task.stride, cfg.trainer.batch_size) == (384, 128, 8)
 
 
+# What preset=paper changes on a (method, model, task) without published settings: the protocol only.
+PROTOCOL = {"trainer.weight_decay": 0.0, "trainer.precision": "fp32"}
+PROTOCOL_BY_METHOD = {"ptv2": {"method.init_std": 0.02, "method.shift_positions": True},
+                      "prefix": {"method.init_std": 0.02, "method.shift_positions": True},
+                      "prompt": {"method.init_std": 0.02}, "finetune": {}}
+
+
+def flat(node, prefix=""):
+    return {f"{prefix}{k}": v for key, value in node.items()
+            for k, v in (flat(value, f"{key}.").items() if isinstance(value, dict) else [(key, value)])}
+
+
 @pytest.mark.parametrize("overrides", [["model=roberta-large", "task=cb"], ["method=finetune", "task=rte",
-                                                                           "model=roberta-large"]])
-def test_without_published_settings_the_defaults_stay_and_the_config_says_so(overrides):
+                                                                           "model=roberta-large"],
+                                       ["method=prompt", "model=minilm", "task=rte"]])
+def test_without_published_settings_only_the_protocol_changes_and_the_config_says_so(overrides):
     plain, paper = compose(overrides), compose(["preset=paper", *overrides])
     assert paper.preset_applied.startswith("paper: no published settings")
+    from omegaconf import OmegaConf
+
+    changed = {}
     for group in ("method", "trainer", "model"):
-        assert paper[group] == plain[group], group
+        before = flat(OmegaConf.to_container(plain[group], resolve=True), f"{group}.")
+        after = flat(OmegaConf.to_container(paper[group], resolve=True), f"{group}.")
+        changed |= {key: value for key, value in after.items() if before.get(key, "absent") != value}
+    assert changed == {**PROTOCOL, **PROTOCOL_BY_METHOD[paper.method.name]}
     assert paper.prompt_length == plain.prompt_length
 
 
@@ -114,4 +133,8 @@ def test_every_sweep_preset_switches_to_multirun_over_real_keys(name):
         if (CONF / key).is_dir():
             assert all((CONF / key / f"{choice}.yaml").is_file() for choice in choices), (key, choices)
         else:
-            assert key in cfg, f"sweep {name}: {key} is neither a config group nor a config key"
+            from omegaconf import OmegaConf
+
+            absent = object()
+            assert OmegaConf.select(cfg, key, default=absent) is not absent, \
+                f"sweep {name}: {key} is neither a config group nor a config key"

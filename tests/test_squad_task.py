@@ -116,7 +116,7 @@ def test_hub_records_become_the_local_layout(make_cfg, monkeypatch, task_name, h
     asked = []
     row = {"id": "q", "title": "T", "context": "A cat.", "question": "What?",
            "answers": {"text": ["cat"], "answer_start": [2]}}
-    monkeypatch.setattr(datasets, "load_dataset", lambda path, name, split: asked.append((path, split)) or [row])
+    monkeypatch.setattr(datasets, "load_dataset", lambda path, name, split, revision: asked.append((path, split)) or [row])
     task = build_task(make_cfg(f"task={task_name}").task, None)
     assert task.examples("dev") == [row] and asked == [(hub_path, "validation")]
     assert task.data_description() == {"file": f"hub {hub_path} validation"}

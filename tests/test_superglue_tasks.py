@@ -16,8 +16,8 @@ from test_superglue_samples import superglue_tasks, write_samples
 SUPERGLUE = superglue_tasks()
 
 
-def make_task(name, data_dir=None):
-    return build_task(compose([f"task={name}"]).task, data_dir)
+def make_task(name, data_dir=None, overrides=()):
+    return build_task(compose([f"task={name}", *overrides]).task, data_dir)
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,8 @@ LOCAL_AND_HUB = {
 
 
 def fake_load_dataset(rows, calls):
-    def load(path, name=None, split=None):
+    def load(path, name=None, split=None, revision=None):
+        assert revision, "hub loads pin a revision"
         calls.append((path, name, split))
         return rows
     return load
@@ -90,9 +91,11 @@ def test_hub_test_labels_of_minus_one_mean_unlabelled(monkeypatch):
 
 
 def test_templates_mark_what_the_docstring_says():
-    copa = make_task("copa")
-    assert copa.choice_pairs(LOCAL_AND_HUB["copa"][0]) == [("P because", "A."), ("P because", "B.")]
-    assert copa.choice_pairs({**LOCAL_AND_HUB["copa"][0], "question": "effect"})[0] == ("P so", "A.")
+    copa = make_task("copa")  # template ptv2: the premise keeps its final stop
+    assert copa.choice_pairs(LOCAL_AND_HUB["copa"][0]) == [("P. because", "A."), ("P. because", "B.")]
+    assert copa.choice_pairs({**LOCAL_AND_HUB["copa"][0], "question": "effect"})[0] == ("P. so", "A.")
+    assert make_task("copa", overrides=["task.template=no_period"]).choice_pairs(LOCAL_AND_HUB["copa"][0])[0] == \
+        ("P because", "A.")
     wic = make_task("wic")
     assert wic.text_pair(LOCAL_AND_HUB["wic"][0]) == ("bank: A *bank*.", "The *bank*.")
     wsc = make_task("wsc")

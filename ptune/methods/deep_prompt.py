@@ -22,14 +22,16 @@ class DeepPrompt(Method):
         num_layers, self.heads, self.head_dim = count_layers_heads(backbone)
         self.prompt_layers = select_layers(cfg.get("layers"), num_layers)
         self.encoder = PrefixEncoder(self.prompt_length, len(self.prompt_layers), self.heads * self.head_dim,
-                                     bool(cfg.reparameterize), int(cfg.get("reparam_hidden", 512)))
+                                     bool(cfg.reparameterize), int(cfg.get("reparam_hidden", 512)),
+                                     cfg.get("init_std"))
         self.dropout = nn.Dropout(float(cfg.get("prefix_dropout", 0.0)))
 
     def layer_prefixes(self, batch_size: int) -> torch.Tensor:
-        prefix = self.dropout(self.encoder())  # [P, layers * 2 * hidden]
-        prefix = prefix.view(self.prompt_length, len(self.prompt_layers), 2, self.heads, self.head_dim)
-        prefix = prefix.permute(1, 2, 3, 0, 4)  # [layers, 2, heads, P, d]
-        return prefix.unsqueeze(2).expand(-1, -1, batch_size, -1, -1, -1)
+        prefix = self.encoder().unsqueeze(0).expand(batch_size, -1, -1)  # [batch, P, layers * 2 * hidden]
+        if self.training and self.dropout.p > 0:
+            prefix = self.dropout(prefix)  # after expanding: one mask per example, as the P-tuning v2 code
+        prefix = prefix.view(batch_size, self.prompt_length, len(self.prompt_layers), 2, self.heads, self.head_dim)
+        return prefix.permute(2, 3, 0, 4, 1, 5)  # [layers, 2, batch, heads, P, d]
 
 
 def select_layers(layers, num_layers: int) -> list[int]:

@@ -1,7 +1,8 @@
 """Shallow prompts (Lester et al. prompt tuning; P-tuning v1): trainable vectors before the input embeddings.
 
 Only the input layer is prompted; the backbone is frozen; the task head trains.
-- `init`: random (normal, scaled like the word embeddings), vocab (rows sampled from the vocabulary),
+- `init`: random (normal, scaled like the word embeddings; N(0, init_std) when `init_std` is set, as BERT
+  initialises new weights and the P-tuning v2 code's prompt table), vocab (rows sampled from the vocabulary),
   or text (the embeddings of `init_text`, repeated to the prompt length).
 - `encoder`: none (the vectors train directly), lstm or mlp (the P-tuning v1 prompt encoder).
 """
@@ -30,7 +31,8 @@ class ShallowPrompt(Method):
 def initial_prompts(cfg, word_embeddings: torch.Tensor, length: int, tokenizer) -> torch.Tensor:
     init = cfg.get("init", "random")
     if init == "random":
-        return torch.randn(length, word_embeddings.shape[1]) * word_embeddings.std()
+        std = word_embeddings.std() if cfg.get("init_std") is None else float(cfg.init_std)
+        return torch.randn(length, word_embeddings.shape[1]) * std
     if init == "vocab":
         return word_embeddings[torch.randint(0, word_embeddings.shape[0], (length,))].clone()
     if init == "text":

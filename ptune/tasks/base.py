@@ -56,16 +56,16 @@ class Task:
         return [self.from_hub(dict(row)) for row in self.hub_rows(split)]
 
     def hub_rows(self, split: str):
-        """The split's records from the dataset hub (`cfg.hub`: path, name, splits, optional note)."""
+        """The split's records from the dataset hub (`cfg.hub`: path, name, splits, revision; see ptune/hub.py)."""
         hub = self.cfg.get("hub")
         if not hub or not hub.get("path") or not hub.get("splits", {}).get(split):
             note = f": {hub.note}" if hub and hub.get("note") else ""
             raise ValueError(f"task {self.name!r} has no {split!r} split on the dataset hub{note}; "
                              "set data_dir to local files")
-        import datasets
+        from ptune.hub import load_split
 
         try:
-            return datasets.load_dataset(hub.path, hub.get("name"), split=hub.splits[split])
+            return load_split(hub, hub.splits[split])
         except Exception as error:  # the hub raises many kinds; all mean the same to the user
             raise RuntimeError(
                 f"could not load task {self.name!r} ({hub.path}, {hub.get('name')}, {hub.splits[split]}) from the "

@@ -16,6 +16,7 @@ import json
 from pathlib import Path
 
 from ptune.data import DataFileError, require_file
+from ptune.hub import class_label_names
 from ptune.tasks.base import TASKS
 from ptune.tasks.tagging import TaggingTask
 from ptune.tasks.tagging_formats import check_tags, iob1_to_iob2, read_column_sentences, spans_to_bio
@@ -67,10 +68,25 @@ class NerTask(TaggingTask):
         else:
             raise ValueError(f"task {self.name}: hub.format={hub.format!r}; expected tokens_tags, tokens_spans "
                              f"or conll2012_documents")
+        names = self.hub_tag_names()
         examples = []
         for words, tags in sentences:
-            tags = [hub.tag_names[t] if isinstance(t, int) else t for t in tags]
+            if any(isinstance(t, int) for t in tags) and names is None:
+                raise ValueError(f"task {self.name}: hub {hub.path} gives tags as class ids, but neither its features "
+                                 f"nor hub.tag_names name them")
+            tags = [names[t] if isinstance(t, int) else t for t in tags]
             tags = iob1_to_iob2(tags) if hub.get("scheme", "iob2") == "iob1" else tags
             check_tags(tags, set(self.cfg.entity_types), f"hub {hub.path} row {index}")
             examples.append({"words": list(words), "tags": tags})
         return examples
+
+    def hub_tag_names(self) -> list[str] | None:
+        """Names of the hub's tag class ids: hub.tag_names, checked against the dataset's own ClassLabel names."""
+        hub = self.cfg.hub
+        path = ("sentences", "named_entities") if hub.format == "conll2012_documents" else (hub.get("tags_key", "ner_tags"),)
+        found = class_label_names(getattr(self, "hub_features", None), *path) if getattr(self, "hub_features", None) else None
+        listed = list(hub.tag_names) if hub.get("tag_names") else None
+        if listed and found and listed != found:
+            raise ValueError(f"task {self.name}: hub.tag_names {listed} differ from the ClassLabel names of "
+                             f"{hub.path} {'.'.join(path)}: {found}")
+        return listed or found

@@ -75,7 +75,8 @@ class SquadTask(Task):
 
     @property
     def version(self) -> int:
-        return int(self.cfg.version)
+        """The SQuAD release (1 or 2); the yaml's `version` is the task version that tables keep apart."""
+        return int(self.cfg.squad_version)
 
     @property
     def split_dev(self):

@@ -66,9 +66,14 @@ class SuperGlueTask(Task):
         return path
 
 
-def encode_pairs(tokenizer, pairs: list[tuple[str, str]], max_length: int) -> list[dict]:
-    """Tokenize (first, second) text pairs; the longer text is cut first when a pair is too long."""
-    encoded = tokenizer([a for a, _ in pairs], [b for _, b in pairs], truncation=True, max_length=max_length)
+def encode_pairs(tokenizer, pairs: list[tuple[str, str | None]], max_length: int) -> list[dict]:
+    """Tokenize (first, second) text pairs, or single texts where every second is None (one segment);
+    the longer text is cut first when a pair is too long."""
+    seconds = [b for _, b in pairs]
+    if any(b is None for b in seconds) and not all(b is None for b in seconds):
+        raise ValueError("encode_pairs: either every example is a pair or none is")
+    encoded = tokenizer([a for a, _ in pairs], None if seconds and seconds[0] is None else seconds,
+                        truncation=True, max_length=max_length)
     return [{key: encoded[key][i] for key in encoded} for i in range(len(pairs))]
 
 

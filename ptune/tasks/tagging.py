@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ptune.tasks.base import Task
-from ptune.tasks.tagging_metrics import entity_scores, strict_iob2
+from ptune.tasks.tagging_metrics import conlleval_scores, entity_scores, strict_iob2
 
 
 class TaggingTask(Task):
@@ -35,6 +35,7 @@ class TaggingTask(Task):
     def hub_examples(self, split: str) -> list[dict]:
         """One hub row may hold several examples (a document of sentences, a sentence of predicates)."""
         rows = self.hub_rows(split)
+        self.hub_features = getattr(rows, "features", None)  # names the class ids of tag columns
         examples = [example for index, row in enumerate(rows) for example in self.from_hub_row(dict(row), index)]
         for number, example in enumerate(examples):
             example.setdefault("id", f"{split}-{number}")
@@ -118,20 +119,26 @@ class TaggingTask(Task):
             for word, position in feature["word_positions"]:
                 predicted[feature["example_index"]][word] = self.labels[best[position]]
         return [{**{k: e[k] for k in ("id", "words", "predicate_index") if k in e}, "gold": e.get("tags"),
-                 "predicted": strict_iob2(tags)} for e, tags in zip(examples, predicted)]
+                 "predicted": strict_iob2(tags), "predicted_raw": tags} for e, tags in zip(examples, predicted)]
 
     def score(self, examples, predictions):
+        """Strict IOB2 scores (precision, recall, f1) and the conlleval reading of the raw tags (*_conlleval)."""
         if any(e.get("tags") is None for e in examples):
             return None
-        return entity_scores([e["tags"] for e in examples], [p["predicted"] for p in predictions])
+        gold = [e["tags"] for e in examples]
+        return {**entity_scores(gold, [p["predicted"] for p in predictions]),
+                **conlleval_scores(gold, [p.get("predicted_raw", p["predicted"]) for p in predictions])}
 
     def write_predictions(self, predictions, folder: Path, split: str) -> Path:
+        """<split>.conll (strict IOB2 tags: conlleval on it gives `f1`) and <split>.raw.conll (the tags as
+        predicted: conlleval on it gives `f1_conlleval`)."""
         path = Path(folder) / f"{split}.conll"
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "w", encoding="utf-8") as handle:
-            for prediction in predictions:
-                gold = prediction["gold"] or ["_"] * len(prediction["words"])
-                for word, tag, guess in zip(prediction["words"], gold, prediction["predicted"]):
-                    handle.write(f"{'_'.join(word.split()) or '_'} {tag} {guess}\n")
-                handle.write("\n")
+        for target, key in ((path, "predicted"), (path.with_suffix(".raw.conll"), "predicted_raw")):
+            with open(target, "w", encoding="utf-8") as handle:
+                for prediction in predictions:
+                    gold = prediction["gold"] or ["_"] * len(prediction["words"])
+                    for word, tag, guess in zip(prediction["words"], gold, prediction.get(key, prediction["predicted"])):
+                        handle.write(f"{'_'.join(word.split()) or '_'} {tag} {guess}\n")
+                    handle.write("\n")
         return path

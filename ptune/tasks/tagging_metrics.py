@@ -1,10 +1,13 @@
-"""Entity-level micro precision / recall / F1 (percentages) with seqeval in strict IOB2 mode, on whole words.
+"""Entity-level micro precision / recall / F1 (percentages) with seqeval, on whole words.
 
     entity_scores([["B-PER", "I-PER", "O"]], [["B-PER", "O", "O"]])  -> {"precision": 0.0, "recall": 0.0, "f1": 0.0}
+    conlleval_scores(gold, predicted)  -> {"precision_conlleval", "recall_conlleval", "f1_conlleval"}
 
-An entity counts as right only if its type and both boundaries match (conlleval's rule). Strict mode reads a
-predicted I-X that does not continue a B-X/I-X as no entity at all; `strict_iob2` writes that reading out
-as tags, so the prediction files are valid IOB2 and conlleval on them gives the same numbers.
+An entity counts as right only if its type and both boundaries match. The two readings differ on ill-formed
+predictions: strict IOB2 mode (`entity_scores`, ptune's `f1`) reads a predicted I-X that does not continue a
+B-X/I-X as no entity at all; seqeval's default mode (`conlleval_scores`, what the P-tuning v2 code and paper
+report) reads it as conlleval does, as the start of an entity. `strict_iob2` writes the strict reading out as
+tags, so the prediction files are valid IOB2 and conlleval on them gives the strict numbers.
 """
 from __future__ import annotations
 
@@ -12,13 +15,18 @@ from seqeval.metrics import f1_score, precision_score, recall_score
 from seqeval.scheme import IOB2
 
 
-def entity_scores(gold: list[list[str]], predicted: list[list[str]]) -> dict[str, float]:
+def entity_scores(gold: list[list[str]], predicted: list[list[str]], strict: bool = True) -> dict[str, float]:
     if len(gold) != len(predicted) or any(len(g) != len(p) for g, p in zip(gold, predicted)):
         raise ValueError("gold and predicted tags need the same number of sentences and words per sentence")
-    kwargs = {"mode": "strict", "scheme": IOB2, "zero_division": 0}
+    kwargs = {"mode": "strict", "scheme": IOB2, "zero_division": 0} if strict else {"zero_division": 0}
     return {"precision": 100.0 * float(precision_score(gold, predicted, **kwargs)),
             "recall": 100.0 * float(recall_score(gold, predicted, **kwargs)),
             "f1": 100.0 * float(f1_score(gold, predicted, **kwargs))}
+
+
+def conlleval_scores(gold: list[list[str]], predicted: list[list[str]]) -> dict[str, float]:
+    """seqeval's default (conlleval-compatible) mode, keys suffixed `_conlleval`."""
+    return {f"{key}_conlleval": value for key, value in entity_scores(gold, predicted, strict=False).items()}
 
 
 def strict_iob2(tags: list[str]) -> list[str]:
