@@ -2,6 +2,8 @@
 
 Layout: <results_dir>/runs/<run id>/row.json, beside predictions/<split>/<official files>.
 A run that fails or is interrupted writes failed-<time>.json instead; tables read only row.json.
+Rows are committed, so the paths in them are portable: relative to the project root (the folder ptune
+runs from) or to the data folder; the absolute ones go only to the run's log under outputs/.
 """
 from __future__ import annotations
 
@@ -18,13 +20,16 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from ptune.schema import prompt_length_of
+
 # Keys that do not change what a run computes, left out of the run id.
-NON_EXPERIMENT_KEYS = ("paths", "data_dir", "device", "trainer.progress", "trainer.save_checkpoint", "hydra")
+NON_EXPERIMENT_KEYS = ("paths", "data_dir", "device", "resume", "skip_done", "trainer.progress",
+                       "trainer.save_checkpoint", "trainer.fold_prefix", "hydra")
 PACKAGES = ("ptune", "torch", "transformers", "datasets", "hydra-core", "omegaconf", "seqeval", "numpy")
 
 
 def experiment_config(cfg) -> dict:
-    resolved = OmegaConf.to_container(cfg, resolve=True)
+    resolved = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
     for dotted in NON_EXPERIMENT_KEYS:
         *parents, leaf = dotted.split(".")
         node = resolved
@@ -36,7 +41,7 @@ def experiment_config(cfg) -> dict:
 
 def run_id(cfg) -> str:
     digest = hashlib.sha256(json.dumps(experiment_config(cfg), sort_keys=True).encode()).hexdigest()[:10]
-    psl = "" if cfg.method.name == "finetune" else f"-psl{cfg.prompt_length}"
+    psl = "" if prompt_length_of(cfg.method) is None else f"-psl{prompt_length_of(cfg.method)}"
     return f"{cfg.task.name}-{cfg.model.name}-{cfg.method.name}{psl}-s{cfg.seed}-{digest}"
 
 
@@ -68,9 +73,32 @@ def git_state() -> dict:
         return {"commit": None, "dirty": None}
 
 
-def provenance(device: str) -> dict:
+def provenance(device: str, data_dir=None) -> dict:
     return {"versions": versions(), "git": git_state(), "device": device,
-            "platform": platform.platform(), "argv": sys.argv[1:]}
+            "platform": platform.platform(), "argv": [portable_argument(arg, data_dir) for arg in sys.argv[1:]]}
+
+
+def portable_path(path, data_dir=None) -> str:
+    """`path` as the row records it: relative to the project root (where ptune runs) when inside it or a
+    folder beside it (../shared/data), `<data_dir>/...` inside the data folder, else `<local>/<name>`."""
+    path = Path(path).expanduser().absolute()
+    root = Path.cwd()
+    anchors = [(Path(data_dir).expanduser().absolute(), "<data_dir>")] if data_dir else []
+    for base in (root, root.parent):
+        if path == base or base in path.parents:
+            return os.path.relpath(path, root)
+    for base, name in anchors:
+        if path == base or base in path.parents:
+            return str(Path(name) / path.relative_to(base))
+    return f"<local>/{path.name}"
+
+
+def portable_argument(arg: str, data_dir=None) -> str:
+    """A command-line argument with an absolute path in its value made portable (KEY=/abs/path)."""
+    key, sep, value = arg.rpartition("=")
+    if value.startswith("/") or value.startswith("~"):
+        return f"{key}{sep}{portable_path(value, data_dir)}"
+    return arg
 
 
 def write_json_atomic(path: Path, data: dict) -> None:

@@ -8,7 +8,9 @@ runs can later be resumed or stacked. Rows: see ptune/rows.py.
 """
 from __future__ import annotations
 
+import logging
 import math
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,14 +19,19 @@ import hydra
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from ptune import rows
+from ptune import checkpoint, rows
 from ptune.backbones import load_tokenizer
+from ptune.checks import validate
 from ptune.config import config_dir
 from ptune.data import collate
 from ptune.model import PromptedModel, build_model
+from ptune.schema import prompt_length_of, register
 from ptune.tasks import build_task
 from ptune.training import (autocast_dtype, make_optimizer, make_schedule, move, peak_memory_mib, pick_device,
                             progress_bar, reset_peak_memory, seed_everything)
+
+log = logging.getLogger(__name__)  # Hydra writes it to the terminal and to <run folder>/run.log
+register()  # the config schemas, before Hydra composes
 
 
 @dataclass
@@ -97,27 +104,29 @@ def train_epoch(state: RunState, features: list[dict], cfg, pad_id: int, device,
 
 def load_splits(task, tokenizer, cfg) -> dict[str, tuple[list, list]]:
     """(examples, features) for train and every evaluation split that exists (tests may be missing)."""
-    splits = {}
-    for split in ("train", *task.eval_splits):
-        if split != "dev" and split != "train" and not task.has_split(split):
-            continue
-        limit = cfg.trainer.max_train_examples if split == "train" else cfg.trainer.max_eval_examples
-        examples = task.examples(split)[:limit]
-        splits[split] = (examples, task.features(examples, tokenizer, cfg.task.max_length))
-    return splits
+    return {split: load_split(task, tokenizer, cfg, split) for split in ("train", *task.eval_splits)
+            if split in ("train", "dev") or task.has_split(split)}
+
+
+def load_split(task, tokenizer, cfg, split: str) -> tuple[list, list]:
+    limit = cfg.trainer.max_train_examples if split == "train" else cfg.trainer.max_eval_examples
+    examples = task.examples(split)[:limit]
+    return examples, task.features(examples, tokenizer, cfg.task.max_length)
 
 
 def execute(cfg: DictConfig) -> dict:
     """Run one experiment; its row and predictions appear together under results_dir, or not at all."""
+    validate(cfg)
     identifier = rows.run_id(cfg)
     run_folder = Path(cfg.paths.results_dir) / "runs" / identifier
     device = pick_device(cfg.device)
     row = {"run_id": identifier, "status": "running", "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
            "task": cfg.task.name, "model": cfg.model.name, "method": cfg.method.name,
-           "prompt_length": None if cfg.method.name == "finetune" else cfg.prompt_length, "seed": cfg.seed,
+           "prompt_length": prompt_length_of(cfg.method), "seed": cfg.seed,
            "hyperparameters": {"lr": cfg.method.lr, **OmegaConf.to_container(cfg.trainer, resolve=True),
                                "max_length": cfg.task.max_length},
-           "provenance": rows.provenance(str(device)), "config": rows.experiment_config(cfg)}
+           "provenance": rows.provenance(str(device), cfg.data_dir), "config": rows.experiment_config(cfg)}
+    log.info(f"run {identifier}: data_dir {cfg.data_dir}, output {hydra_output_dir()}, argv {sys.argv[1:]}")
     staging = run_folder.with_name(f".{identifier}.staging")
     try:
         row |= train_and_evaluate(cfg, device, staging)
@@ -126,9 +135,9 @@ def execute(cfg: DictConfig) -> dict:
         rows.publish_run_folder(staging, run_folder)
     except (Exception, KeyboardInterrupt) as error:
         status = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
-        print(f"run {identifier} {status}; recorded in {rows.record_failure(run_folder, row, status, error)}")
+        log.error(f"run {identifier} {status}; recorded in {rows.record_failure(run_folder, row, status, error)}")
         raise
-    print(f"row: {run_folder / 'row.json'}")
+    log.info(f"row: {run_folder / 'row.json'}")
     return row
 
 
@@ -158,7 +167,7 @@ def train_and_evaluate(cfg: DictConfig, device: torch.device, staging: Path) -> 
         train_seconds += time.perf_counter() - began
         dev_metrics, dev_predictions = evaluate(task, splits["dev"], model, cfg, pad_id, device, dtype)
         state.history.append({"epoch": state.epoch + 1, "train_loss": train_loss, "dev": dev_metrics})
-        print(f"epoch {state.epoch + 1}: train loss {train_loss:.4f}, dev {dev_metrics}")
+        log.info(f"epoch {state.epoch + 1}: train loss {train_loss:.4f}, dev {dev_metrics}")
         if dev_metrics[task.primary_metric] > state.best_score:
             state.best_score, state.best_epoch = dev_metrics[task.primary_metric], state.epoch + 1
             state.best_weights = {k: v.cpu() for k, v in model.trainable_state_dict().items()}
@@ -175,7 +184,7 @@ def train_and_evaluate(cfg: DictConfig, device: torch.device, staging: Path) -> 
         task.write_predictions(predictions, staging / "predictions" / split, split)
         metrics[split] = {"best": scores}
     if cfg.trainer.save_checkpoint:
-        torch.save(state.best_weights, Path(hydra_output_dir()) / "trainable_weights.pt")
+        log.info(f"checkpoint: {checkpoint.save_run(cfg, state.best_weights, model)}")
 
     trainable, total = model.parameter_counts()
     memory, memory_kind = peak_memory_mib(device)
@@ -186,7 +195,8 @@ def train_and_evaluate(cfg: DictConfig, device: torch.device, staging: Path) -> 
             "train_seconds": round(train_seconds, 2),
             "train_examples_per_second": round(examples_seen / train_seconds, 2),
             "peak_memory_mib": round(memory, 1), "peak_memory_kind": memory_kind,
-            "data": {"source": str(cfg.data_dir) if cfg.data_dir else "hub", **task.data_description(),
+            "data": {"source": rows.portable_path(cfg.data_dir) if cfg.data_dir else "hub",
+                     **task.data_description(),
                      **{f"{s}_examples": len(splits[s][0]) for s in splits}}}
 
 
@@ -197,8 +207,10 @@ def hydra_output_dir() -> str:
 
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
-def main(cfg: DictConfig) -> None:
-    execute(cfg)
+def main(cfg: DictConfig) -> float:
+    """Returns the best dev score of the primary metric: what Hydra's Optuna sweeper maximizes."""
+    row = execute(cfg)
+    return row["metrics"]["dev"]["best"][row["primary_metric"]]
 
 
 if __name__ == "__main__":

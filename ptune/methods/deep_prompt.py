@@ -6,24 +6,48 @@ reparameterization MLP switched on. The backbone is frozen; the task head trains
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import torch
+from omegaconf import MISSING
 from torch import nn
 
 from ptune.backbones import count_layers_heads
-from ptune.methods.base import METHODS, Method, check_prompt_length
+from ptune.errors import ConfigError
+from ptune.methods.base import METHODS, Method
 from ptune.methods.prefix_encoder import PrefixEncoder
+from ptune.schema import PromptMethodConfig
+
+
+@dataclass
+class DeepPromptConfig(PromptMethodConfig):
+    reparameterize: bool = MISSING   # the prefix-tuning MLP between a small embedding and the prefixes
+    reparam_hidden: int = MISSING    # its hidden width
+    prefix_dropout: float = MISSING
+    layers: Any = MISSING            # null (all), a list of layer indices, or "top:K" / "bottom:K"
 
 
 @METHODS.register("deep_prompt")
 class DeepPrompt(Method):
+    config_class = DeepPromptConfig
+
     def __init__(self, cfg, backbone: nn.Module, tokenizer=None):
         super().__init__(cfg, backbone, tokenizer)
-        self.prompt_length = check_prompt_length(cfg)
+        self.prompt_length = cfg.prompt_length
         num_layers, self.heads, self.head_dim = count_layers_heads(backbone)
-        self.prompt_layers = select_layers(cfg.get("layers"), num_layers)
+        self.prompt_layers = select_layers(cfg.layers, num_layers)
         self.encoder = PrefixEncoder(self.prompt_length, len(self.prompt_layers), self.heads * self.head_dim,
-                                     bool(cfg.reparameterize), int(cfg.get("reparam_hidden", 512)))
-        self.dropout = nn.Dropout(float(cfg.get("prefix_dropout", 0.0)))
+                                     cfg.reparameterize, cfg.reparam_hidden)
+        self.dropout = nn.Dropout(cfg.prefix_dropout)
+
+    def fold_for_inference(self) -> tuple[dict, dict] | None:
+        """The reparameterization MLP computes a fixed table once trained: store that table instead."""
+        if self.encoder.mlp is None:
+            return None
+        with torch.no_grad():
+            table = self.encoder().detach().clone()
+        return {"encoder.embedding.weight": table}, {"reparameterize": False}
 
     def layer_prefixes(self, batch_size: int) -> torch.Tensor:
         prefix = self.dropout(self.encoder())  # [P, layers * 2 * hidden]
@@ -39,11 +63,11 @@ def select_layers(layers, num_layers: int) -> list[int]:
     if isinstance(layers, str):
         where, _, count = layers.partition(":")
         if where not in ("top", "bottom") or not count.isdigit() or not 0 < int(count) <= num_layers:
-            raise ValueError(f"method.layers={layers!r}: expected null, a list of layer indices, "
+            raise ConfigError(f"method.layers={layers!r}: expected null, a list of layer indices, "
                              f"'top:K' or 'bottom:K' with 1 <= K <= {num_layers}")
         k = int(count)
         return list(range(num_layers - k, num_layers)) if where == "top" else list(range(k))
     chosen = sorted({int(i) for i in layers})
     if not chosen or chosen[0] < 0 or chosen[-1] >= num_layers:
-        raise ValueError(f"method.layers={list(layers)}: indices must lie in 0..{num_layers - 1}")
+        raise ConfigError(f"method.layers={list(layers)}: indices must lie in 0..{num_layers - 1}")
     return chosen

@@ -14,7 +14,7 @@ import torch
 
 from ptune.tasks import metrics
 from ptune.tasks.base import TASKS
-from ptune.tasks.superglue import PairClassification, SuperGlueTask, encode_pairs
+from ptune.tasks.superglue import PairClassification, SuperGlueConfig, SuperGlueTask, encode_pairs
 
 COPA_CONNECTIVES = {"cause": "because", "effect": "so"}
 
@@ -60,6 +60,7 @@ def mark_characters(text: str, start: int, end: int, where: str) -> str:
 @TASKS.register("wic")
 class WordInContext(PairClassification):
     """Is the target word used in the same sense in both sentences? (labels false / true)."""
+    config_class = SuperGlueConfig  # its text pair is built from its own keys, not cfg.fields
 
     def text_pair(self, example):
         where = f"task {self.name}, idx {example['idx']}"
@@ -80,6 +81,7 @@ def mark_words(words: list[str], index: int, span_text: str, left: str, right: s
 @TASKS.register("wsc")
 class WinogradSchema(PairClassification):
     """Does the pronoun (span2) refer to the noun phrase (span1)? Labels False / True, as the leaderboard."""
+    config_class = SuperGlueConfig
 
     def text_pair(self, example):
         target, where = example["target"], f"task {self.name}, idx {example['idx']}"
