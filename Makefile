@@ -11,10 +11,10 @@ TRANSFORMERS ?= 5.17.0
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-install:  ## venv + ptune (editable, dev extras) + the offline backbone, at the tested versions
+install:  ## venv + ptune (editable, dev and optuna extras) + the offline backbone, at the tested versions
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,optuna]"
 
 test:  ## the test suite, offline
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest $(PYTEST_ARGS)

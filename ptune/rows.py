@@ -36,6 +36,8 @@ def experiment_config(cfg) -> dict:
         for key in parents:
             node = node.get(key, {})
         node.pop(leaf, None)
+    if prompt_length_of(cfg.method) is None:  # a method without prompts does not use it (its schema says so)
+        resolved.pop("prompt_length", None)
     return resolved
 
 
