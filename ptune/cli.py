@@ -85,7 +85,8 @@ def report(error: BaseException) -> tuple[str, int] | None:
     if cause is not None:
         key = getattr(cause, "full_key", None)
         message = str(getattr(cause, "msg", None) or cause).split("\n")[0]
-        where = str(error).removeprefix("Error merging override ").split("\n")[0] if cause is not error else key
+        override = str(error).removeprefix("Error merging override ").split("\n")[0].rstrip(".")
+        where = override if cause is not error else key
         if message.startswith("Key ") and "not in" in message:
             message += "; `ptune run --cfg job` lists the keys"
         return f"{where}: {message}" if where else message, 2

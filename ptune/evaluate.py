@@ -21,7 +21,8 @@ from omegaconf import OmegaConf
 from ptune.errors import ConfigError
 
 log = logging.getLogger(__name__)
-ARGUMENTS = {"run": "run folder or run id (required)", "task.split": "split to score (default dev)",
+DEFAULT_SPLIT = "dev"
+ARGUMENTS = {"run": "run folder or run id (required)", "task.split": f"split to score (default {DEFAULT_SPLIT})",
              "data_dir": "task data folder (default: as ptune run)", "device": "auto | cpu | cuda[:N]",
              "paths.results_dir": "where the rows are", "paths.output_dir": "where the checkpoints are",
              "checkpoint": "checkpoint file (default: the run's own)", "out": "folder for predictions and metrics"}
@@ -95,7 +96,7 @@ def main(argv: list[str]) -> int:
     folder = find_run(args["run"], Path(base.paths.results_dir))
     row = json.loads((folder / "row.json").read_text())
     cfg = run_config(row, base)
-    split = args.get("task.split", "dev")
+    split = args.get("task.split", DEFAULT_SPLIT)
     out = Path(args["out"]) if "out" in args else Path(cfg.paths.output_dir) / "eval" / row["run_id"] / split
     metrics = evaluate_run(cfg, row["run_id"], split, out, Path(args["checkpoint"]) if "checkpoint" in args else None)
     print(json.dumps({"run_id": row["run_id"], "split": split, "metrics": metrics, "predictions": str(out)}))
@@ -127,6 +128,7 @@ def evaluate_run(cfg, run_id: str, split: str, out: Path, checkpoint_file: Path 
     metrics, predictions = evaluate(task, data, model, cfg, tokenizer.pad_token_id, device,
                                     autocast_dtype(cfg.trainer.precision, device))
     task.write_predictions(predictions, out, split)
-    (out / "metrics.json").write_text(json.dumps({"run_id": run_id, "split": split, "metrics": metrics}, indent=2) + "\n")
+    summary = {"run_id": run_id, "split": split, "metrics": metrics}
+    (out / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
     log.info(f"run {run_id}, {split}: {metrics}; predictions in {out}")
     return metrics

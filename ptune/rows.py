@@ -20,6 +20,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from ptune.portable import portable_argument
 from ptune.schema import prompt_length_of
 
 # Keys that do not change what a run computes, left out of the run id.
@@ -78,29 +79,6 @@ def git_state() -> dict:
 def provenance(device: str, data_dir=None) -> dict:
     return {"versions": versions(), "git": git_state(), "device": device,
             "platform": platform.platform(), "argv": [portable_argument(arg, data_dir) for arg in sys.argv[1:]]}
-
-
-def portable_path(path, data_dir=None) -> str:
-    """`path` as the row records it: relative to the project root (where ptune runs) when inside it or a
-    folder beside it (../shared/data), `<data_dir>/...` inside the data folder, else `<local>/<name>`."""
-    path = Path(path).expanduser().absolute()
-    root = Path.cwd()
-    anchors = [(Path(data_dir).expanduser().absolute(), "<data_dir>")] if data_dir else []
-    for base in (root, root.parent):
-        if path == base or base in path.parents:
-            return os.path.relpath(path, root)
-    for base, name in anchors:
-        if path == base or base in path.parents:
-            return str(Path(name) / path.relative_to(base))
-    return f"<local>/{path.name}"
-
-
-def portable_argument(arg: str, data_dir=None) -> str:
-    """A command-line argument with an absolute path in its value made portable (KEY=/abs/path)."""
-    key, sep, value = arg.rpartition("=")
-    if value.startswith("/") or value.startswith("~"):
-        return f"{key}{sep}{portable_path(value, data_dir)}"
-    return arg
 
 
 def write_json_atomic(path: Path, data: dict) -> None:

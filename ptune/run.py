@@ -25,6 +25,7 @@ from ptune.checks import validate
 from ptune.config import config_dir
 from ptune.data import collate
 from ptune.model import PromptedModel, build_model
+from ptune.portable import portable_path
 from ptune.schema import prompt_length_of, register
 from ptune.tasks import build_task
 from ptune.training import (autocast_dtype, make_optimizer, make_schedule, move, peak_memory_mib, pick_device,
@@ -195,7 +196,7 @@ def train_and_evaluate(cfg: DictConfig, device: torch.device, staging: Path) -> 
             "train_seconds": round(train_seconds, 2),
             "train_examples_per_second": round(examples_seen / train_seconds, 2),
             "peak_memory_mib": round(memory, 1), "peak_memory_kind": memory_kind,
-            "data": {"source": rows.portable_path(cfg.data_dir) if cfg.data_dir else "hub",
+            "data": {"source": portable_path(cfg.data_dir) if cfg.data_dir else "hub",
                      **task.data_description(),
                      **{f"{s}_examples": len(splits[s][0]) for s in splits}}}
 

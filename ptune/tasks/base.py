@@ -16,6 +16,7 @@ from pathlib import Path
 
 import torch
 
+from ptune.errors import DataError
 from ptune.registry import Registry
 from ptune.schema import TaskConfig
 
@@ -69,7 +70,7 @@ class Task:
         try:
             return datasets.load_dataset(hub.path, hub.get("name"), split=hub.splits[split])
         except Exception as error:  # the hub raises many kinds; all mean the same to the user
-            raise RuntimeError(
+            raise DataError(
                 f"could not load task {self.name!r} ({hub.path}, {hub.get('name')}, {hub.splits[split]}) from the "
                 f"dataset hub: {error}\nOffline? Set data_dir=/path/to/data (see README, 'Tasks and data').") from error
 
