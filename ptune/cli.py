@@ -2,14 +2,23 @@
 
     ptune run KEY=VALUE ...        train and evaluate one run (a Hydra app; --help lists the groups)
     ptune run -m KEY=A,B ...       a Hydra multirun sweep, one row per run
+    ptune eval run=RUN [task.split=SPLIT] [data_dir=DIR]   score a saved run's checkpoint, write predictions
     ptune table [--results DIR]    render results/tables/*.md from the result rows
     ptune compare DIR              rows under DIR beside the committed rows of the same configurations
+
+Errors print as `error: <what is wrong and how to fix it>`; exit code 2 for a command or config to change,
+1 for a run that failed, 143 for a run stopped by SIGTERM (its state saved: rerun with resume=true).
+Add --verbose (or set HYDRA_FULL_ERROR=1) for the traceback.
 """
 from __future__ import annotations
 
+import os
 import sys
+import traceback
 
-COMMANDS = {"run": "train and evaluate (Hydra: ptune run --help)", "table": "render comparison tables from rows",
+COMMANDS = {"run": "train and evaluate (Hydra: ptune run --help)",
+            "eval": "score a saved run on a split (ptune eval --help)",
+            "table": "render comparison tables from rows",
             "compare": "print rows beside the committed rows of the same configurations"}
 
 
@@ -20,35 +29,99 @@ def usage() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    verbose = "--verbose" in argv or os.environ.get("HYDRA_FULL_ERROR") == "1"
+    argv = [arg for arg in argv if arg != "--verbose"]
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(usage())
         return 0
     command, rest = argv[0], argv[1:]
+    if command not in COMMANDS:
+        from ptune.registry import unknown_name_message
+
+        print(f"ptune: {unknown_name_message('command', command, list(COMMANDS))}\n\n{usage()}", file=sys.stderr)
+        return 2
+    from ptune.resume import Preempted
+
+    try:
+        return dispatch(command, rest)
+    except Preempted as stopped:
+        print(f"error: {stopped}; the state is saved: rerun the same command with resume=true "
+              "(a sweep: with skip_done=true resume=auto)", file=sys.stderr)
+        return 143  # 128 + SIGTERM, as a shell reports a process the signal ended
+    except Exception as error:  # noqa: BLE001 - ptune's own errors become one line; anything else is a bug
+        reported = report(error)
+        if reported is None:
+            raise
+        message, code = reported
+        if verbose:
+            traceback.print_exc()
+        print(f"error: {message}", file=sys.stderr)
+        return code
+
+
+def dispatch(command: str, rest: list[str]) -> int:
     if command == "run":
         from ptune.run import main as run_main
 
-        from ptune.resume import Preempted
-
+        # Hydra then re-raises errors instead of printing its own report, so that report() words them.
+        os.environ["HYDRA_FULL_ERROR"] = "1"
         sys.argv = ["ptune run", *rest]
-        try:
-            run_main()
-        except Preempted as stopped:
-            print(f"ptune: {stopped}; the state is saved: rerun the same command with resume=true "
-                  "(a sweep: with skip_done=true resume=auto)", file=sys.stderr)
-            return 143  # 128 + SIGTERM, as a shell reports a process the signal ended
+        run_main()
         return 0
-    if command == "table":
-        from ptune.tables import main as table_main
+    if command == "eval":
+        from ptune.evaluate import main as eval_main
 
-        return table_main(rest)
+        return eval_main(rest)
     if command == "compare":
         from ptune.compare import main as compare_main
 
         return compare_main(rest)
+    from ptune.tables import main as table_main
+
+    return table_main(rest)
+
+
+def report(error: BaseException) -> tuple[str, int] | None:
+    """(message, exit code) for ptune's own errors and config errors; None for anything else."""
+    from hydra.errors import HydraException, MissingConfigException
+    from omegaconf.errors import OmegaConfBaseException
+
+    from ptune.errors import PtuneError
+
+    if isinstance(error, PtuneError):
+        return str(error), error.exit_code
+    if isinstance(error, MissingConfigException):
+        return missing_config_message(error), 2
+    cause = error.__cause__ if isinstance(error.__cause__, OmegaConfBaseException) else None
+    if isinstance(error, OmegaConfBaseException):
+        cause = error
+    if cause is not None:
+        key = getattr(cause, "full_key", None)
+        message = str(getattr(cause, "msg", None) or cause).split("\n")[0]
+        override = str(error).removeprefix("Error merging override ").split("\n")[0].rstrip(".")
+        where = override if cause is not error else key
+        if message.startswith("Key ") and "not in" in message:
+            message += "; `ptune run --cfg job` lists the keys"
+        return f"{where}: {message}" if where else message, 2
+    if isinstance(error, HydraException):
+        return str(error).split("\nConfig search path")[0], 2
+    return None
+
+
+def missing_config_message(error) -> str:
+    """Hydra's 'Could not find group/name' plus a did-you-mean and the choices on one line."""
+    import re
+
     from ptune.registry import unknown_name_message
 
-    print(f"ptune: {unknown_name_message('command', command, list(COMMANDS))}\n\n{usage()}", file=sys.stderr)
-    return 2
+    text = str(error)
+    found = re.search(r"Could not find '([^']+)/([^'/]+)'", text)
+    options = re.findall(r"^\t(\S+)$", text.split("Config search path")[0], re.M)
+    if not found or not options:
+        return text.split("\nConfig search path")[0]
+    group, name = found.groups()
+    return (f"Could not find '{group}/{name}': " + unknown_name_message(f"{group} choice", name, options)
+            + f" (conf/{group}/*.yaml)")
 
 
 if __name__ == "__main__":

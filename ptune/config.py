@@ -11,9 +11,13 @@ def config_dir() -> Path:
 
 
 def compose(overrides: list[str] | None = None):
-    """The resolved run config for `overrides`, exactly as `ptune run` would build it."""
+    """The resolved run config for `overrides`, exactly as `ptune run` would build it (ranges are checked
+    by ptune.checks.validate, which runs do first)."""
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
 
+    from ptune.schema import register
+
+    register()
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
         return hydra_compose(config_name="config", overrides=list(overrides or []))

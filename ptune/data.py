@@ -6,13 +6,15 @@ from pathlib import Path
 
 import torch
 
+from ptune.errors import DataError
+
 # Feature keys that become tensors; any other key is metadata the task keeps for post-processing.
 TENSOR_KEYS = ("input_ids", "attention_mask", "token_type_ids", "labels",
                "start_positions", "end_positions", "span_mask")
 PAD_VALUES = {"labels": -100}
 
 
-class DataFileError(ValueError):
+class DataFileError(DataError):
     """A task file is missing or malformed; the message names the path (and line) and what was expected."""
 
 
@@ -26,6 +28,11 @@ def require_file(path: Path, hint: str = "") -> Path:
 
 
 def read_jsonl(path: Path, required: tuple[str, ...] = ()) -> list[dict]:
+    return [record for _, record in read_jsonl_lines(path, required)]
+
+
+def read_jsonl_lines(path: Path, required: tuple[str, ...] = ()) -> list[tuple[int, dict]]:
+    """(line number, record) for every non-blank line, so that later checks can name the line."""
     records = []
     with open(require_file(path), encoding="utf-8") as handle:
         for line_number, line in enumerate(handle, start=1):
@@ -40,7 +47,7 @@ def read_jsonl(path: Path, required: tuple[str, ...] = ()) -> list[dict]:
             missing = [key for key in required if key not in record]
             if missing:
                 raise DataFileError(f"{path}:{line_number}: missing key(s) {missing}; expected {list(required)}")
-            records.append(record)
+            records.append((line_number, record))
     return records
 
 

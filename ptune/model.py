@@ -1,6 +1,6 @@
 """PromptedModel: backbone + method (what trains, which prompts) + task head, for every method and backbone.
 
-    model = build_model(cfg.model, cfg.method, task, cfg.task.max_length)  # frozen unless the method fine-tunes
+    model = build_model(cfg.model, cfg.method, task, cfg.task.max_length)  # backbone trains where the method says
     logits = model(batch)                              # batch: input_ids, attention_mask, ...
 """
 from __future__ import annotations
@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from ptune.backbones import load_backbone, load_tokenizer
+from ptune.checks import check_positions, usable_positions
 from ptune.heads import HEADS
 from ptune.injection import DeepPromptInjector
 from ptune.methods import Method, build_method
@@ -22,7 +23,8 @@ class PromptedModel(nn.Module):
         super().__init__()
         self.backbone, self.method, self.head = backbone, method, head
         self.position_offset = position_offset  # method.shift_positions: tokens' positions start here
-        self.backbone.requires_grad_(method.trains_backbone)
+        for name, param in self.backbone.named_parameters():
+            param.requires_grad_(method.trains_backbone_parameter(name))
         self.injector = DeepPromptInjector(backbone, method.prompt_layers) if method.prompt_layers else None
         self.checkpointing = False
 
@@ -85,15 +87,6 @@ def prepend_prompts(backbone: nn.Module, inputs: dict, prompts: torch.Tensor) ->
     return out
 
 
-def usable_positions(backbone: nn.Module) -> int | None:
-    """How many input positions the backbone's absolute position embeddings allow (None: no limit)."""
-    config = backbone.config
-    if not getattr(config, "position_biased_input", True):
-        return None  # DeBERTa-v3: relative positions only
-    offset = config.pad_token_id + 1 if config.model_type in ROBERTA_POSITIONS else 0
-    return config.max_position_embeddings - offset
-
-
 def shifted_position_ids(config, input_ids: torch.Tensor, offset: int) -> torch.Tensor:
     """The position ids the backbone gives `input_ids` when `offset` cached positions precede them (what the
     P-tuning v2 code's past_key_values of prompt length `offset` cause): BERT-style models count from `offset`;
@@ -108,28 +101,16 @@ def shifted_position_ids(config, input_ids: torch.Tensor, offset: int) -> torch.
 def position_offset(method_cfg, method: Method, backbone: nn.Module) -> int:
     """method.shift_positions: deep prompts shift token positions by the prompt length, as past_key_values do.
     Shallow prompts need no flag (they occupy the first positions themselves); nor do relative-only backbones."""
-    if not method_cfg.get("shift_positions") or not method.prompt_layers or usable_positions(backbone) is None:
+    if not method_cfg.get("shift_positions") or not method.prompt_layers or usable_positions(backbone.config) is None:
         return 0
     return int(method.prompt_length)
 
 
 def build_model(model_cfg, method_cfg, task, max_length: int, tokenizer=None) -> PromptedModel:
     backbone = load_backbone(model_cfg)
+    check_positions(method_cfg, backbone.config, max_length, model_cfg.name)
     tokenizer = tokenizer or load_tokenizer(model_cfg, task.words_pretokenized)
     method = build_method(method_cfg, backbone, tokenizer)
-    limit = usable_positions(backbone)
-    shallow = getattr(method, "prompt_length", 0) if not method.prompt_layers else 0
-    if limit is not None and max_length + shallow > limit:
-        raise ValueError(
-            f"max_length {max_length} + shallow prompt_length {shallow} = {max_length + shallow} exceeds the "
-            f"{limit} positions of model {model_cfg.name!r}; lower task.max_length or prompt_length")
-    offset = position_offset(method_cfg, method, backbone)
-    if limit is not None and max_length + offset > limit:
-        raise ValueError(
-            f"method.shift_positions: max_length {max_length} + prompt_length {offset} = {max_length + offset} "
-            f"exceeds the {limit} positions of model {model_cfg.name!r}; lower task.max_length or prompt_length, "
-            f"or set method.shift_positions=false")
     pooler = getattr(backbone, "pooler", None)
-    head = HEADS.get(task.head)(backbone.config.hidden_size, task.num_labels,
-                                float(method_cfg.get("head_dropout", 0.1)), pooler)
-    return PromptedModel(backbone, method, head, offset)
+    head = HEADS.get(task.head)(backbone.config.hidden_size, task.num_labels, method_cfg.head_dropout, pooler)
+    return PromptedModel(backbone, method, head, position_offset(method_cfg, method, backbone))

@@ -2,6 +2,8 @@
 
 Layout: <results_dir>/runs/<run id>/row.json, beside predictions/<split>/<official files>.
 A run that fails or is interrupted writes failed-<time>.json instead; tables read only row.json.
+Rows are committed, so the paths in them are portable: relative to the project root (the folder ptune
+runs from) or to the data folder; the absolute ones go only to the run's log under outputs/.
 """
 from __future__ import annotations
 
@@ -18,26 +20,31 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from ptune.portable import portable_argument
+from ptune.schema import prompt_length_of
+
 # Keys that do not change what a run computes, left out of the run id.
 NON_EXPERIMENT_KEYS = ("paths", "data_dir", "device", "resume", "skip_done", "trainer.progress",
-                       "trainer.save_checkpoint", "trainer.compile", "hydra")
+                       "trainer.save_checkpoint", "trainer.fold_prefix", "trainer.compile", "hydra")
 PACKAGES = ("ptune", "torch", "transformers", "datasets", "hydra-core", "omegaconf", "seqeval", "numpy")
 
 
 def experiment_config(cfg) -> dict:
-    resolved = OmegaConf.to_container(cfg, resolve=True)
+    resolved = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
     for dotted in NON_EXPERIMENT_KEYS:
         *parents, leaf = dotted.split(".")
         node = resolved
         for key in parents:
             node = node.get(key, {})
         node.pop(leaf, None)
+    if prompt_length_of(cfg.method) is None:  # a method without prompts does not use it (its schema says so)
+        resolved.pop("prompt_length", None)
     return resolved
 
 
 def run_id(cfg) -> str:
     digest = hashlib.sha256(json.dumps(experiment_config(cfg), sort_keys=True).encode()).hexdigest()[:10]
-    psl = "" if cfg.method.name == "finetune" else f"-psl{cfg.prompt_length}"
+    psl = "" if prompt_length_of(cfg.method) is None else f"-psl{prompt_length_of(cfg.method)}"
     return f"{cfg.task.name}-{cfg.model.name}-{cfg.method.name}{psl}-s{cfg.seed}-{digest}"
 
 
@@ -69,9 +76,9 @@ def git_state() -> dict:
         return {"commit": None, "dirty": None}
 
 
-def provenance(device: str) -> dict:
+def provenance(device: str, data_dir=None) -> dict:
     return {"versions": versions(), "git": git_state(), "device": device,
-            "platform": platform.platform(), "argv": sys.argv[1:]}
+            "platform": platform.platform(), "argv": [portable_argument(arg, data_dir) for arg in sys.argv[1:]]}
 
 
 def write_json_atomic(path: Path, data: dict) -> None:

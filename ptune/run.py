@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,18 +21,24 @@ import hydra
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from ptune import feature_cache, resume, rows
+from ptune import checkpoint, feature_cache, resume, rows
 from ptune.backbones import load_tokenizer
 from ptune.batching import epoch_batches, inference_batches
+from ptune.checks import validate
 from ptune.config import config_dir
 from ptune.data import collate
 from ptune.model import PromptedModel, build_model
+from ptune.portable import portable_path
+from ptune.schema import prompt_length_of, register
 from ptune.tasks import build_task
 from ptune.training import (autocast_dtype, make_optimizer, make_schedule, move, peak_memory_mib, pick_device,
                             precision_name, progress_bar, reset_peak_memory, seed_everything)
 
 log = logging.getLogger(__name__)
 SHOW_LOSS_EVERY = 20  # steps between progress-bar loss updates (reading the loss syncs with the device)
+
+log = logging.getLogger(__name__)  # Hydra writes it to the terminal and to <run folder>/run.log
+register()  # the config schemas, before Hydra composes
 
 
 @dataclass
@@ -144,22 +151,24 @@ def train_epoch(state: RunState, features: list[dict], cfg, pad_id: int, device,
 
 def load_splits(task, tokenizer, cfg) -> dict[str, tuple[list, list]]:
     """(examples, features) for train and every evaluation split that exists (tests may be missing)."""
-    splits = {}
-    for split in ("train", *task.eval_splits):
-        if split != "dev" and split != "train" and not task.has_split(split):
-            continue
-        limit = cfg.trainer.max_train_examples if split == "train" else cfg.trainer.max_eval_examples
+    return {split: load_split(task, tokenizer, cfg, split) for split in ("train", *task.eval_splits)
+            if split in ("train", "dev") or task.has_split(split)}
 
-        def load(split=split, limit=limit):
-            examples = task.examples(split)[:limit]
-            return examples, task.features(examples, tokenizer, cfg.task.max_length)
 
-        splits[split] = feature_cache.cached_split(cfg, split, limit, load)
-    return splits
+def load_split(task, tokenizer, cfg, split: str) -> tuple[list, list]:
+    """(examples, features) of one split, tokenized once per process (ptune/feature_cache.py)."""
+    limit = cfg.trainer.max_train_examples if split == "train" else cfg.trainer.max_eval_examples
+
+    def load():
+        examples = task.examples(split)[:limit]
+        return examples, task.features(examples, tokenizer, cfg.task.max_length)
+
+    return feature_cache.cached_split(cfg, split, limit, load)
 
 
 def execute(cfg: DictConfig) -> dict:
     """Run one experiment; its row and predictions appear together under results_dir, or not at all."""
+    validate(cfg)
     identifier = rows.run_id(cfg)
     run_folder = Path(cfg.paths.results_dir) / "runs" / identifier
     if cfg.skip_done and (done := resume.completed_row(cfg.paths.results_dir, identifier)):
@@ -172,10 +181,11 @@ def execute(cfg: DictConfig) -> dict:
     saved = resume.find_state(cfg.paths.output_dir, identifier, config, resume_mode)
     row = {"run_id": identifier, "status": "running", "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
            "task": cfg.task.name, "model": cfg.model.name, "method": cfg.method.name,
-           "prompt_length": None if cfg.method.name == "finetune" else cfg.prompt_length, "seed": cfg.seed,
+           "prompt_length": prompt_length_of(cfg.method), "seed": cfg.seed,
            "hyperparameters": {"lr": cfg.method.lr, **OmegaConf.to_container(cfg.trainer, resolve=True),
                                "max_length": cfg.task.max_length, "precision_used": precision_name(dtype)},
-           "provenance": rows.provenance(str(device)), "config": config}
+           "provenance": rows.provenance(str(device), cfg.data_dir), "config": config}
+    log.info(f"run {identifier}: data_dir {cfg.data_dir}, output {hydra_output_dir()}, argv {sys.argv[1:]}")
     staging = run_folder.with_name(f".{identifier}.staging")
     state_file = resume.state_path(cfg.paths.output_dir, identifier)
     try:
@@ -191,9 +201,9 @@ def execute(cfg: DictConfig) -> dict:
         extra = {"resumable": True, "resume": f"rerun the same command with resume=true (state: {state_file})"} \
             if state_file.is_file() else {}
         record = rows.record_failure(run_folder, row | extra, status, error)
-        log.error("run %s %s; recorded in %s", identifier, status, record)
+        log.error(f"run {identifier} {status}; recorded in {record}")
         raise
-    log.info("row: %s", run_folder / "row.json")
+    log.info(f"row: {run_folder / 'row.json'}")
     return row
 
 
@@ -230,7 +240,7 @@ def train_and_evaluate(cfg: DictConfig, device: torch.device, dtype, staging: Pa
         dev_metrics, dev_predictions = evaluate(task, splits["dev"], model, cfg, pad_id, device, dtype)
         state.epoch += 1
         state.history.append({"epoch": state.epoch, "train_loss": train_loss, "dev": dev_metrics})
-        log.info("epoch %d: train loss %.4f, dev %s", state.epoch, train_loss, dev_metrics)
+        log.info(f"epoch {state.epoch}: train loss {train_loss:.4f}, dev {dev_metrics}")
         if dev_metrics[task.primary_metric] > state.best_score:
             state.best_score, state.best_epoch = dev_metrics[task.primary_metric], state.epoch
             state.best_weights = {k: v.cpu() for k, v in model.trainable_state_dict().items()}
@@ -250,7 +260,7 @@ def train_and_evaluate(cfg: DictConfig, device: torch.device, dtype, staging: Pa
         task.write_predictions(predictions, staging / "predictions" / split, split)
         metrics[split] = {"best": scores}
     if cfg.trainer.save_checkpoint:
-        torch.save(state.best_weights, Path(hydra_output_dir()) / "trainable_weights.pt")
+        log.info(f"checkpoint: {checkpoint.save_run(cfg, state.best_weights, model)}")
 
     trainable, total = model.parameter_counts()
     memory, memory_kind = peak_memory_mib(device)
@@ -261,7 +271,8 @@ def train_and_evaluate(cfg: DictConfig, device: torch.device, dtype, staging: Pa
             "train_seconds": round(state.train_seconds, 2),
             "train_examples_per_second": round(examples_seen / state.train_seconds, 2),
             "peak_memory_mib": round(memory, 1), "peak_memory_kind": memory_kind,
-            "data": {"source": str(cfg.data_dir) if cfg.data_dir else "hub", **task.data_description(),
+            "data": {"source": portable_path(cfg.data_dir) if cfg.data_dir else "hub",
+                     **task.data_description(),
                      **{f"{s}_examples": len(splits[s][0]) for s in splits}},
             "resumed": state.resumed}
 
@@ -273,8 +284,10 @@ def hydra_output_dir() -> str:
 
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
-def main(cfg: DictConfig) -> None:
-    execute(cfg)
+def main(cfg: DictConfig) -> float:
+    """Returns the best dev score of the primary metric: what Hydra's Optuna sweeper maximizes."""
+    row = execute(cfg)
+    return row["metrics"]["dev"]["best"][row["primary_metric"]]
 
 
 if __name__ == "__main__":

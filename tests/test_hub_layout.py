@@ -18,6 +18,7 @@ from datasets import ClassLabel, Features, List, Value
 
 from ptune.backbones import load_tokenizer
 from ptune.config import compose, config_dir
+from ptune.errors import DataError
 from ptune.hub import MIRROR_ENV
 from ptune.tasks import build_task
 
@@ -188,7 +189,7 @@ def test_class_id_tags_are_named_by_the_parquet_features(tmp_path, monkeypatch):
 
 def test_a_wrong_config_name_fails_naming_the_task(hub_mirror):
     task = build_task(compose(["task=rte", "task.hub.name=rte_v2"]).task, None)
-    with pytest.raises(RuntimeError, match="could not load task 'rte'"):
+    with pytest.raises(DataError, match="could not load task 'rte'"):
         task.examples("train")
 
 

@@ -1,4 +1,7 @@
-"""Every method x every tiny backbone, enumerated from conf/method and conf/model/tiny-*."""
+"""Every method x every tiny backbone, enumerated from conf/method and conf/model/tiny-*.
+
+Nothing here knows a method by name: what a method trains and whether it uses prompt_length come from
+its own declarations (Method.trains_backbone_parameter, a prompt_length key in its schema)."""
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -13,7 +16,7 @@ from ptune.model import build_model
 from ptune.training import make_optimizer
 
 CLASSIFICATION = SimpleNamespace(head="classification", num_labels=3, words_pretokenized=False)
-PROMPTED = [m for m in METHODS if m != "finetune"]
+PROMPTED = [m for m in METHODS if "prompt_length" in compose([f"method={m}"]).method]
 
 
 def build(model: str, method: str, *overrides: str, task=CLASSIFICATION, max_length: int = 64):
@@ -40,9 +43,11 @@ def test_only_method_weights_train_and_change(model_name, method):
     model.train()
     model.loss(model(batch), batch).backward()
     for name, param in model.named_parameters():
-        if name.startswith("backbone.") and method != "finetune":
-            assert not param.requires_grad and param.grad is None, name
-        elif param.requires_grad:
+        if name.startswith("backbone."):
+            assert param.requires_grad == model.method.trains_backbone_parameter(name.removeprefix("backbone.")), name
+        if not param.requires_grad:
+            assert param.grad is None, name
+        else:
             assert param.grad is not None, f"{name} got no gradient"
     optimizer.step()
     after = model.state_dict()
@@ -51,9 +56,10 @@ def test_only_method_weights_train_and_change(model_name, method):
     assert changed <= trainable
     assert {n for n in trainable if n.startswith("method.")} <= changed | {n for n in trainable if "lstm" in n}
     assert any(n.startswith("head.") for n in changed)
-    if method != "finetune":
+    if method in PROMPTED:
         assert any(n.startswith("method.") for n in changed)
-        assert not any(n.startswith("backbone.") for n in changed)
+    if any(n.startswith("backbone.") for n in trainable):
+        assert any(n.startswith("backbone.") for n in changed)
 
 
 @pytest.mark.parametrize("model_name", TINY_MODELS)
@@ -93,8 +99,9 @@ def test_checkpoint_holds_only_trainable_weights(model_name, method, tmp_path):
     saved = torch.load(tmp_path / "w.pt")
     trainable = {n for n, p in model.named_parameters() if p.requires_grad}
     assert set(saved) == trainable
-    if method != "finetune":
-        assert not any(k.startswith("backbone.") for k in saved)
+    declared = {f"backbone.{n}" for n, _ in model.backbone.named_parameters()
+                if model.method.trains_backbone_parameter(n)}
+    assert {k for k in saved if k.startswith("backbone.")} == declared
 
 
 @pytest.mark.parametrize("model_name", TINY_MODELS)
@@ -146,15 +153,18 @@ def test_learns_a_synthetic_task_well_above_chance(model_name, method):
     assert accuracy >= 0.85, f"{method} on {model_name}: accuracy {accuracy:.2f}"
 
 
-def test_prompt_length_below_one_is_refused():
-    with pytest.raises(ValueError, match="prompt_length >= 1"):
-        build("tiny-bert", "ptv2", "prompt_length=0")
-
-
 def test_shallow_prompt_beyond_the_positions_is_refused():
     with pytest.raises(ValueError, match="exceeds the .* positions"):
         build("tiny-bert", "prompt", "prompt_length=100", max_length=500)
     build("tiny-bert", "ptv2", "prompt_length=100", max_length=500)  # deep prompts use no positions
+
+
+@pytest.mark.parametrize("model_name", TINY_MODELS)
+def test_bitfit_trains_exactly_the_backbone_biases(model_name):
+    model, _, _ = build(model_name, "bitfit")
+    biases = [p for n, p in model.backbone.named_parameters() if n.endswith(".bias")]
+    head = sum(p.numel() for p in model.head.parameters())
+    assert biases and model.parameter_counts()[0] == sum(p.numel() for p in biases) + head
 
 
 @pytest.mark.parametrize("layers,expected", [("top:1", [1]), ("bottom:1", [0]), ("[0]", [0]), ("null", [0, 1])])

@@ -83,9 +83,10 @@ def test_command_line_overrides_win_over_the_preset():
     assert cfg.method.lr == 0.1 and cfg.prompt_length == 3 and cfg.trainer.epochs == 100
 
 
-def test_no_preset_adds_no_key():
-    """preset=none leaves the config (and so every run id) as it was before presets existed."""
-    assert "preset_applied" not in compose([])
+def test_no_preset_applies_nothing():
+    """preset=none: preset_applied (a key of the typed top-level schema) stays null, the groups as they are."""
+    plain = compose([])
+    assert plain.preset_applied is None and compose(["preset=none"]) == plain
 
 
 @pytest.mark.parametrize("path", BY_RUN, ids=lambda path: path.stem)

@@ -7,6 +7,7 @@ import pytest
 
 from ptune.config import compose
 from ptune.data import DataFileError
+from ptune.errors import DataError
 from ptune.tasks import build_task
 
 SPERT = [{"tokens": ["John", "Smith", "lives", "in", "New", "York", "."],
@@ -62,5 +63,5 @@ def test_hub_rows_map_to_sentences():
 
 
 def test_offline_hub_load_fails_with_a_hint():
-    with pytest.raises(RuntimeError, match="data_dir"):
+    with pytest.raises(DataError, match="data_dir"):
         task("conll03", None).examples("dev")

@@ -4,4 +4,5 @@ from ptune.methods.base import METHODS, Method
 
 @METHODS.register("finetune")
 class FineTune(Method):
-    trains_backbone = True
+    def trains_backbone_parameter(self, name: str) -> bool:
+        return True

@@ -8,20 +8,50 @@ Only the input layer is prompted; the backbone is frozen; the task head trains.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from enum import Enum
+from typing import Optional
+
 import torch
+from omegaconf import MISSING
 from torch import nn
 
-from ptune.methods.base import METHODS, Method, check_prompt_length
+from ptune.errors import ConfigError
+from ptune.methods.base import METHODS, Method
+from ptune.schema import PromptMethodConfig
+
+
+class PromptInit(str, Enum):
+    random = "random"
+    vocab = "vocab"
+    text = "text"
+
+
+class PromptEncoder(str, Enum):
+    none = "none"
+    lstm = "lstm"
+    mlp = "mlp"
+
+
+@dataclass
+class ShallowPromptConfig(PromptMethodConfig):
+    init: PromptInit = MISSING
+    init_text: Optional[str] = MISSING   # used by init=text
+    init_std: Optional[float] = MISSING  # init=random: null = scaled like the word embeddings; a number: N(0, std)
+    encoder: PromptEncoder = MISSING
 
 
 @METHODS.register("shallow_prompt")
 class ShallowPrompt(Method):
+    config_class = ShallowPromptConfig
+    uses_positions = True
+
     def __init__(self, cfg, backbone: nn.Module, tokenizer=None):
         super().__init__(cfg, backbone, tokenizer)
-        self.prompt_length = check_prompt_length(cfg)
+        self.prompt_length = cfg.prompt_length
         word_embeddings = backbone.get_input_embeddings().weight.detach()
         self.prompts = nn.Parameter(initial_prompts(cfg, word_embeddings, self.prompt_length, tokenizer))
-        self.encoder = prompt_encoder(cfg.get("encoder", "none"), word_embeddings.shape[1])
+        self.encoder = prompt_encoder(cfg.encoder, word_embeddings.shape[1])
 
     def input_prompts(self, batch_size: int) -> torch.Tensor:
         prompts = self.prompts if self.encoder is None else self.encoder(self.prompts.unsqueeze(0)).squeeze(0)
@@ -29,19 +59,19 @@ class ShallowPrompt(Method):
 
 
 def initial_prompts(cfg, word_embeddings: torch.Tensor, length: int, tokenizer) -> torch.Tensor:
-    init = cfg.get("init", "random")
+    init = cfg.init
     if init == "random":
-        std = word_embeddings.std() if cfg.get("init_std") is None else float(cfg.init_std)
+        std = word_embeddings.std() if cfg.init_std is None else cfg.init_std
         return torch.randn(length, word_embeddings.shape[1]) * std
     if init == "vocab":
         return word_embeddings[torch.randint(0, word_embeddings.shape[0], (length,))].clone()
     if init == "text":
-        if tokenizer is None or not cfg.get("init_text"):
-            raise ValueError("method.init=text needs method.init_text (and a tokenizer)")
+        if tokenizer is None or not cfg.init_text:
+            raise ConfigError("method.init=text needs method.init_text='some words' (and a tokenizer)")
         ids = tokenizer(cfg.init_text, add_special_tokens=False)["input_ids"]
         ids = (ids * (length // len(ids) + 1))[:length]
         return word_embeddings[torch.tensor(ids)].clone()
-    raise ValueError(f"method.init={init!r}: expected random, vocab or text")
+    raise ConfigError.bad_value("method.init", init, "random, vocab or text")
 
 
 class _LSTMEncoder(nn.Module):
@@ -61,4 +91,4 @@ def prompt_encoder(kind: str, hidden: int) -> nn.Module | None:
         return _LSTMEncoder(hidden)
     if kind == "mlp":
         return nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, hidden))
-    raise ValueError(f"method.encoder={kind!r}: expected none, lstm or mlp")
+    raise ConfigError.bad_value("method.encoder", kind, "none, lstm or mlp")

@@ -16,13 +16,16 @@ from pathlib import Path
 
 import torch
 
+from ptune.errors import DataError
 from ptune.registry import Registry
+from ptune.schema import TaskConfig
 
 TASKS: Registry[type["Task"]] = Registry("task implementation")
 SPLITS = ("train", "dev", "test")  # a task may name more evaluation splits in cfg.eval_splits (test_brown)
 
 
 class Task:
+    config_class: type = TaskConfig  # the typed config of this implementation's yamls (ptune/schema.py)
     head = "classification"
     words_pretokenized = False  # True: inputs are pre-split words (byte-level BPE needs add_prefix_space)
 
@@ -35,11 +38,11 @@ class Task:
     @property
     def eval_splits(self) -> list[str]:
         """Evaluated after training; "dev" selects the best epoch, the others are reported at it."""
-        return list(self.cfg.get("eval_splits") or ["dev", "test"])
+        return list(self.cfg.eval_splits)
 
     @property
     def num_labels(self) -> int:
-        return len(self.cfg.labels) if self.cfg.get("labels") else 2
+        return len(self.cfg.labels) if self.cfg.get("labels") else 2  # only some task schemas name labels
 
     # data -------------------------------------------------------------------------------------------
     def examples(self, split: str) -> list[dict]:
@@ -67,7 +70,7 @@ class Task:
         try:
             return load_split(hub, hub.splits[split])
         except Exception as error:  # the hub raises many kinds; all mean the same to the user
-            raise RuntimeError(
+            raise DataError(
                 f"could not load task {self.name!r} ({hub.path}, {hub.get('name')}, {hub.splits[split]}) from the "
                 f"dataset hub: {error}\nOffline? Set data_dir=/path/to/data (see README, 'Tasks and data').") from error
 

@@ -19,8 +19,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Dict, Optional
+
+from omegaconf import MISSING
 
 from ptune.data import DataFileError, require_file
+from ptune.schema import TaskConfig
 from ptune.tasks.base import TASKS, Task
 from ptune.tasks.qa_answers import best_answers
 from ptune.tasks.qa_windows import encode_windows
@@ -69,8 +73,21 @@ def split_by_article(records: list[dict], held_out, source: str) -> tuple[list[d
     return [r for r in records if r["title"] not in kept], [r for r in records if r["title"] in kept]
 
 
+@dataclass
+class SquadConfig(TaskConfig):
+    squad_version: int = MISSING            # the SQuAD release: 1 or 2 (unanswerable questions)
+    local_folder: str = MISSING
+    local_files: Dict[str, str] = MISSING   # split -> file name under local_folder
+    split_dev: Optional[Any] = MISSING      # null, a number of articles, or a fraction in (0, 1)
+    stride: int = MISSING
+    n_best_size: int = MISSING
+    max_answer_length: int = MISSING
+    null_score_diff_threshold: Optional[float] = None  # 2.0 only: answer "" above this null-score margin
+
+
 @TASKS.register("squad")
 class SquadTask(Task):
+    config_class = SquadConfig
     head = "span"
 
     @property
@@ -80,7 +97,7 @@ class SquadTask(Task):
 
     @property
     def split_dev(self):
-        return self.cfg.get("split_dev")
+        return self.cfg.split_dev
 
     # data -------------------------------------------------------------------------------------------
     def examples(self, split: str) -> list[dict]:
@@ -88,7 +105,8 @@ class SquadTask(Task):
             return super().examples(split)
         if split not in ("train", "dev"):
             raise ValueError(f"task {self.name} with split_dev: only train and dev exist, not {split!r}")
-        train, held_out = split_by_article(super().examples("dev"), self.split_dev, self.data_description()["file"])
+        source = self.local_path("dev") if self.data_dir else self.data_description()["file"]
+        train, held_out = split_by_article(super().examples("dev"), self.split_dev, str(source))
         return train if split == "train" else held_out
 
     def local_path(self, split: str) -> Path:
@@ -108,7 +126,9 @@ class SquadTask(Task):
 
     def data_description(self) -> dict:
         """What the row records about the data; says loudly when train and dev are parts of one file."""
-        source = str(self.local_path("dev")) if self.data_dir else f"hub {self.cfg.hub.path} {self.cfg.hub.splits.dev}"
+        # relative to data_dir: the row stays the same on every machine (ptune/rows.py, portable paths)
+        source = (f"{self.cfg.local_folder}/{self.cfg.local_files.dev}" if self.data_dir
+                  else f"hub {self.cfg.hub.path} {self.cfg.hub.splits.dev}")
         if self.split_dev is None:
             return {"file": source}
         return {"file": source, "note": f"split_dev={self.split_dev}: train = the first articles of the official "
@@ -121,7 +141,7 @@ class SquadTask(Task):
     def predict(self, examples, features, outputs) -> QAPredictions:
         answers, null_odds = best_answers(
             examples, features, outputs, int(self.cfg.n_best_size), int(self.cfg.max_answer_length),
-            with_null=self.version == 2, null_score_diff_threshold=float(self.cfg.get("null_score_diff_threshold", 0.0)))
+            with_null=self.version == 2, null_score_diff_threshold=self.cfg.null_score_diff_threshold)
         return QAPredictions(answers, null_odds)
 
     def score(self, examples, predictions: QAPredictions):

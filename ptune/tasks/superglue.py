@@ -8,26 +8,50 @@ records hold many answers / candidates, live in ptune/tasks/superglue_reading.py
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import List, Optional
 
 import torch
+from omegaconf import MISSING
 
-from ptune.data import read_jsonl, require_file
+from ptune.data import DataFileError, read_jsonl_lines, require_file
+from ptune.schema import TaskConfig
 from ptune.tasks import metrics
 from ptune.tasks.base import TASKS, Task
 
 LOCAL_SPLIT_FILES = {"train": "train.jsonl", "dev": "val.jsonl", "test": "test.jsonl"}
 
 
+@dataclass
+class SuperGlueConfig(TaskConfig):
+    local_name: str = MISSING              # the task's folder and file stem: super_glue/<local_name>/
+    required: List[str] = MISSING          # keys every local record must have
+    labels: Optional[List[str]] = None     # class names where the task has them
+
+
+@dataclass
+class PairClassificationConfig(SuperGlueConfig):
+    fields: List[str] = MISSING            # the two text fields of a record
+    labels: List[str] = MISSING
+
+
 class SuperGlueTask(Task):
+    config_class = SuperGlueConfig
+
     def local_path(self, split: str) -> Path:
         return self.data_dir / "super_glue" / self.cfg.local_name / LOCAL_SPLIT_FILES[split]
 
     def local_examples(self, split: str) -> list[dict]:
         path = require_file(self.local_path(split),
                             hint=f" as super_glue/{self.cfg.local_name}/{LOCAL_SPLIT_FILES[split]}")
-        return [example for record in read_jsonl(path, required=tuple(self.cfg.required))
-                for example in self.from_local(record)]
+        examples = []
+        for line, record in read_jsonl_lines(path, required=tuple(self.cfg.required)):
+            try:
+                examples += self.from_local(record)
+            except DataFileError as error:
+                raise DataFileError(f"{path}:{line}: {error}") from None
+        return examples
 
     def from_local(self, record: dict) -> list[dict]:
         """One local jsonl record -> the task's examples (MultiRC and ReCoRD flatten a passage into many)."""
@@ -50,8 +74,8 @@ class SuperGlueTask(Task):
         elif isinstance(label, (bool, str)):
             names = [str(name).lower() for name in self.cfg.labels]
             if str(label).lower() not in names:
-                raise ValueError(f"task {self.name}: label {label!r} of idx {record.get('idx')} is not one of "
-                                 f"{list(self.cfg.labels)}")
+                raise DataFileError(f"task {self.name}: label {label!r} of idx {record.get('idx')} is not one of "
+                                    f"task.labels {list(self.cfg.labels)}; fix the record or the task's labels")
             record["label"] = names.index(str(label).lower())
         return record
 
@@ -80,6 +104,7 @@ def encode_pairs(tokenizer, pairs: list[tuple[str, str | None]], max_length: int
 @TASKS.register("pair_classification")
 class PairClassification(SuperGlueTask):
     """Two text fields (cfg.fields) as a sentence pair; one label per example, written as its name."""
+    config_class = PairClassificationConfig
 
     def text_pair(self, example: dict) -> tuple[str, str]:
         first, second = self.cfg.fields
@@ -101,6 +126,6 @@ class PairClassification(SuperGlueTask):
         gold = [e["label"] for e in examples]
         predicted = [names.index(p["label"]) for p in predictions]
         scores = {"accuracy": metrics.accuracy(gold, predicted)}
-        if "f1_macro" in self.cfg.get("metrics", []):
+        if "f1_macro" in self.cfg.metrics:
             scores["f1_macro"] = metrics.f1_macro(gold, predicted, labels=list(range(len(names))))
         return scores

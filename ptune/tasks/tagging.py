@@ -10,13 +10,28 @@ predicted "O", so every gold entity still counts. Predictions are written in CoN
 """
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, List, Optional
 
+from omegaconf import MISSING
+
+from ptune.schema import TaskConfig
 from ptune.tasks.base import Task
 from ptune.tasks.tagging_metrics import conlleval_scores, entity_scores, strict_iob2
 
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TaggingConfig(TaskConfig):
+    entity_types: List[str] = MISSING   # B-/I- tags per type, plus O
+    local: Optional[Any] = MISSING      # the local files' layout under data_dir (folder, files or splits, ...)
+
 
 class TaggingTask(Task):
+    config_class = TaggingConfig
     head = "token_classification"
     words_pretokenized = True
 
@@ -80,8 +95,8 @@ class TaggingTask(Task):
         self.window_counts = {"examples": len(examples), "windowed_examples": windowed, "windows": len(windows)}
         self.windowed_sentences += windowed
         if windowed:
-            print(f"task {self.name}: {windowed} of {len(examples)} sentences exceed max_length {max_length} "
-                  f"and were cut into {len(windows)} word windows in all (every word keeps a prediction)")
+            log.info(f"task {self.name}: {windowed} of {len(examples)} sentences exceed max_length {max_length} "
+                     f"and were cut into {len(windows)} word windows in all (every word keeps a prediction)")
         return windows
 
     def features(self, examples, tokenizer, max_length):
@@ -108,8 +123,8 @@ class TaggingTask(Task):
             feature = {key: encoded[key][row] for key in encoded.keys()}
             features.append(feature | {"labels": labels, "example_index": index, "word_positions": positions})
         if unknown:
-            print(f"task {self.name}: {unknown} words carry tags outside task.entity_types; they are left out of "
-                  f"the loss (and still scored)")
+            log.info(f"task {self.name}: {unknown} words carry tags outside task.entity_types; they are left out of "
+                     f"the loss (and still scored)")
         return features
 
     def predict(self, examples, features, outputs):

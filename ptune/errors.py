@@ -1,0 +1,33 @@
+"""ptune's own error types. `ptune` prints them as one `error: <message>` line (plus the fix) and exits
+with the type's code: 2 for a command or config the user must change, 1 for a run that failed.
+
+The messages name the key, file or line at fault and what was expected; a traceback is shown only with
+`--verbose` or HYDRA_FULL_ERROR=1.
+"""
+from __future__ import annotations
+
+
+class PtuneError(Exception):
+    exit_code = 1
+
+
+class ConfigError(PtuneError, ValueError):
+    """A config value is of the wrong kind or out of range; the message names the key."""
+
+    exit_code = 2
+
+    @classmethod
+    def bad_value(cls, key: str, value, expected: str, fix: str = "") -> "ConfigError":
+        return cls(f"{key}={value!r}: expected {expected}" + (f"\n{fix}" if fix else ""))
+
+
+class DataError(PtuneError, ValueError):
+    """Task data is missing, malformed or holds a value the task does not know (file and line named)."""
+
+
+class ModelLoadError(PtuneError, RuntimeError):
+    """A backbone or tokenizer could not be loaded from where the model config points."""
+
+
+class CheckpointError(PtuneError, ValueError):
+    """A saved run's checkpoint is missing or does not match the model its config builds."""

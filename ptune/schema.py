@@ -1,0 +1,123 @@
+"""Typed schemas of the config groups (Hydra structured configs), so that a wrong type or an unknown choice
+fails while the config is composed, naming the key, the value and what was expected:
+
+    ptune run method.lr=abc        ->  error: method.lr=abc: Value 'abc' of type 'str' could not be converted to Float
+    ptune run trainer.precision=fp64   ->  ... Invalid value 'fp64', expected one of [auto, fp32, bf16, fp16]
+
+Each yaml of a group names its schema first in its defaults list (Hydra's "Structured Config schema"
+pattern), e.g. conf/method/ptv2.yaml: `defaults: [/schema/method/deep_prompt@_here_, _self_]`. The schemas
+hold types only; every value lives in the yaml (one place), except optional keys that most yamls leave
+out, whose default lives here. A method's or task's schema is declared by its implementation class
+(`config_class`) and registered under its `impl` name, so a new method stays one module + one yaml.
+Ranges that depend on more than one key (prompt length against the backbone) are checked in ptune/checks.py.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, List, Optional
+
+from omegaconf import MISSING
+
+
+class Precision(str, Enum):
+    auto = "auto"  # bf16 where the device supports it, else fp32
+    fp32 = "fp32"
+    bf16 = "bf16"
+    fp16 = "fp16"
+
+
+class Schedule(str, Enum):
+    linear = "linear"
+    exponential = "exponential"
+
+
+@dataclass
+class TrainerConfig:
+    name: str = MISSING
+    epochs: int = MISSING
+    batch_size: int = MISSING
+    eval_batch_size: int = MISSING
+    grad_accum: int = MISSING
+    weight_decay: float = MISSING
+    warmup_ratio: float = MISSING
+    schedule: Schedule = MISSING
+    lr_decay_gamma: float = MISSING
+    max_grad_norm: Optional[float] = MISSING
+    precision: Precision = MISSING
+    gradient_checkpointing: bool = MISSING
+    group_by_length: bool = MISSING
+    compile: bool = MISSING
+    max_train_examples: Optional[int] = MISSING
+    max_eval_examples: Optional[int] = MISSING
+    save_checkpoint: bool = MISSING
+    fold_prefix: bool = MISSING
+    progress: bool = MISSING
+
+
+@dataclass
+class MethodConfig:
+    """What every method has; a method's own schema (its class's config_class) adds its keys."""
+    name: str = MISSING
+    impl: str = MISSING
+    lr: float = MISSING
+    head_dropout: float = MISSING
+
+
+@dataclass
+class PromptMethodConfig(MethodConfig):
+    """A method that uses prompt_length: the key's presence is how rows and run ids know (ptune/rows.py)."""
+    prompt_length: int = MISSING
+
+
+@dataclass
+class TaskConfig:
+    """What every task has; a task implementation's schema (its class's config_class) adds its keys."""
+    name: str = MISSING
+    impl: str = MISSING
+    version: int = MISSING              # bumped when a change moves the task's numbers: part of the run id
+    family: str = MISSING
+    hub: Optional[Any] = MISSING       # dataset-hub source (path, name, splits, ...); null: none
+    metric: str = MISSING               # the primary metric: selects the best dev epoch
+    metrics: List[str] = MISSING
+    max_length: int = MISSING
+    eval_splits: List[str] = field(default_factory=lambda: ["dev", "test"])  # "dev" selects, the rest report
+
+
+@dataclass
+class RunConfig:
+    """The primary config (conf/config.yaml); the groups are typed by their own schemas."""
+    method: Any = MISSING
+    model: Any = MISSING
+    task: Any = MISSING
+    trainer: Any = MISSING
+    paths: Any = MISSING
+    prompt_length: int = MISSING
+    seed: int = MISSING
+    data_dir: Optional[str] = MISSING
+    device: str = MISSING
+    resume: Any = MISSING       # false | true | auto (ptune/resume.py)
+    skip_done: bool = MISSING
+    preset_applied: Optional[str] = None  # set by preset=paper: which published settings applied
+
+
+def prompt_length_of(method_cfg) -> int | None:
+    """The method's prompt length, or None for a method that uses none (its schema has no such key)."""
+    return method_cfg.prompt_length if "prompt_length" in method_cfg else None
+
+
+def register() -> None:
+    """Store every schema in Hydra's ConfigStore (before composing): schema/run, schema/trainer,
+    schema/method/<impl>, schema/task/<impl>."""
+    from hydra.core.config_store import ConfigStore
+
+    from ptune.methods import METHODS
+    from ptune.tasks import TASKS
+
+    store = ConfigStore.instance()
+    store.store(group="schema", name="run", node=RunConfig, provider="ptune")
+    store.store(group="schema", name="trainer", node=TrainerConfig, provider="ptune")
+    for impl in METHODS.names():
+        store.store(group="schema/method", name=impl, node=METHODS.get(impl).config_class, provider="ptune")
+    for impl in TASKS.names():
+        store.store(group="schema/task", name=impl, node=TASKS.get(impl).config_class, provider="ptune")

