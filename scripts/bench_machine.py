@@ -35,7 +35,9 @@ def machine_info(device: str) -> dict:
     import transformers
 
     from ptune.rows import git_state
+    from ptune.training import pick_device
 
+    device = str(pick_device(device))
     name, flags = cpu_description()
     info = {"device": device, "cpu": name, "cpu_bf16_flags": flags, "cores": os.cpu_count(),
             "torch_threads": torch.get_num_threads(), "platform": platform.platform(),

@@ -33,10 +33,11 @@ def markdown_table(report: dict) -> str:
     kinds = sorted({MEMORY_KINDS.get(e.get("peak_memory_kind"), str(e.get("peak_memory_kind")))
                     for e in report["results"] if e.get("peak_memory_kind")})
     commit = (m.get("git") or {}).get("commit") or "unknown"
+    when = finished(report)[:10] + ("" if report.get("complete", True) else ", cut short before every measurement ran")
     lines = [f"{s['task'].upper()} on {s['model']}, first {s['max_train_examples']} training examples, 1 epoch, batch "
              f"{s['batch_size']}, max length {s['max_length']}, psl {s['prompt_length']}; median of {s['repeat']} "
              f"measurement(s), one process each. {where}; torch {m['torch']}, transformers {m['transformers']}, "
-             f"peft {m['peft']}; ptune {commit[:10]}, {report['finished'][:10]}. Memory: {'; '.join(kinds) or 'n/a'}.",
+             f"peft {m['peft']}; ptune {commit[:10]}, {when}. Memory: {'; '.join(kinds) or 'n/a'}.",
              "", "| precision | method | implementation | examples/s | ms/step | peak MiB | trainable % "
              "| ptune ÷ peer examples/s | ptune ÷ peer memory |", "|---|---|---|---|---|---|---|---|---|"]
     ratio = {(r["precision"], r["method"]): r for r in report.get("ratios", [])}
@@ -55,13 +56,18 @@ def markdown_table(report: dict) -> str:
     return "\n".join(lines)
 
 
+def finished(report: dict) -> str:
+    """When the bench ended (a bench cut short has only its start)."""
+    return report.get("finished") or report["started"]
+
+
 def newest_reports(folder: Path) -> list[tuple[Path, dict]]:
     """The newest report of each device kind (CPU first), by the time the bench finished."""
     newest: dict[str, tuple[Path, dict]] = {}
     for path in sorted(Path(folder).glob("*.json")):
         report = json.loads(path.read_text())
         kind = report["machine"].get("gpu") or "cpu"
-        if kind not in newest or report["finished"] > newest[kind][1]["finished"]:
+        if kind not in newest or finished(report) > finished(newest[kind][1]):
             newest[kind] = (path, report)
     return sorted(newest.values(), key=lambda item: item[1]["machine"].get("gpu") is not None)
 

@@ -203,7 +203,7 @@ def parse(argv=None):
     parser.add_argument("--prompt-length", type=int, default=16)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--repeat", type=int, default=2, help="measurements per figure (the median is shown)")
+    parser.add_argument("--repeat", type=int, default=1, help="measurements per figure, the median shown (default 1)")
     parser.add_argument("--no-warmup", dest="warmup", action="store_false",
                         help="skip the untimed device warm-up every measurement gets")
     parser.add_argument("--ptune", nargs="*", default=[], metavar="KEY=VALUE", help="extra overrides for ptune only")
@@ -212,6 +212,7 @@ def parse(argv=None):
     parser.add_argument("--out-dir", default="results/bench", help="where the JSON goes")
     parser.add_argument("--note", default="", help="a remark kept in the JSON and shown in the README")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds one measurement may take")
+    parser.add_argument("--budget", type=float, help="start no measurement after this many seconds (a GPU lease)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if bad := [p for p in args.precision if p not in PRECISIONS]:
@@ -225,34 +226,43 @@ def main(argv=None) -> int:
     args = parse(argv)
     if args.child:
         return child(args.child)
-    started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    specs = plan(args)
-    results = []
+    began, specs, results = time.monotonic(), plan(args), []
+    report = {"schema": 1, "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "finished": None,
+              "command": ["python", "scripts/benchmark.py", *(sys.argv[1:] if argv is None else argv)],
+              "note": args.note,
+              "settings": {"task": args.task, "model": args.model, "data_dir": args.data_dir, "trainer": "bench",
+                           "epochs": 1, "max_train_examples": args.max_train_examples, "batch_size": args.batch_size,
+                           "max_length": args.max_length, "prompt_length": args.prompt_length, "seed": args.seed,
+                           "repeat": args.repeat, "precisions": args.precision, "ptune_overrides": args.ptune},
+              "machine": machine_info(args.device)}
+    path = Path(args.out_dir) / f"{device_kind(report['machine'])}-{args.model}-{'-'.join(args.precision)}-" \
+                                f"{time.strftime('%Y-%m-%d')}.json"
     for number, spec in enumerate(specs, start=1):
+        if args.budget and time.monotonic() - began > args.budget:
+            print(f"time budget of {args.budget:.0f} s spent: {len(specs) - len(results)} measurement(s) left out",
+                  file=sys.stderr)
+            break
         result = run_one(spec, args.timeout)
         results.append(result)
         figure = (f"{result['examples_per_second']:.1f} examples/s, {result['peak_memory_mib']:.0f} MiB"
                   if result["status"] == "completed" else f"failed: {result['error']}")
         print(f"[{number}/{len(specs)}] {spec['precision']} {spec['method']} {spec['implementation']}: {figure}",
               file=sys.stderr, flush=True)
-    entries = summarise(specs, results)
-    device = next((e["device"] for e in entries if e.get("device")), args.device)
-    report = {"schema": 1, "started": started, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-              "command": ["python", "scripts/benchmark.py", *(sys.argv[1:] if argv is None else argv)],
-              "note": args.note,
-              "settings": {"task": args.task, "model": args.model, "data_dir": args.data_dir, "trainer": "bench",
-                           "epochs": 1, "max_train_examples": args.max_train_examples, "batch_size": args.batch_size,
-                           "max_length": args.max_length,
-                           "prompt_length": args.prompt_length, "seed": args.seed, "repeat": args.repeat,
-                           "precisions": args.precision, "ptune_overrides": args.ptune},
-              "machine": machine_info(device), "results": entries, "ratios": ratios(entries)}
-    kind = device_kind(report["machine"])
-    path = Path(args.out_dir) / f"{kind}-{args.model}-{'-'.join(args.precision)}-{time.strftime('%Y-%m-%d')}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2) + "\n")
+        entries = summarise(specs[:len(results)], results)
+        report |= {"results": entries, "ratios": ratios(entries), "complete": len(results) == len(specs)}
+        write_report(path, report)  # after every measurement, so that a bench cut short still leaves its figures
+    report["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    write_report(path, report)
     print(f"\nJSON: {path}\n")
     print(markdown_table(report))
     return 0
+
+
+def write_report(path: Path, report: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scratch = path.with_name(f".{path.name}.tmp")
+    scratch.write_text(json.dumps(report, indent=2) + "\n")
+    os.replace(scratch, path)
 
 
 if __name__ == "__main__":
