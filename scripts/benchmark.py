@@ -4,11 +4,11 @@
     python scripts/benchmark.py --precision bf16 --repeat 3 --max-train-examples 1024
     python scripts/benchmark.py --methods ptv2 --ptune trainer.group_by_length=true   # ptune-only overrides
 
-Each measurement is its own process (so its peak memory is its own): ptune through its real runner
-(`ptune.run.execute` with trainer=bench) or a peer from scripts/bench_peers.py, both one epoch over the
-first N training examples of the task (RTE by default), batch 32, the task's max length, the method's
-learning rate. A figure is the median of --repeat measurements; ptune and its peer alternate. The table
-(printed last) gives examples/s, ms per step, peak memory, trainable % and ptune's ratio to its peer;
+Each measurement is its own process (scripts/bench_measure.py), so that its peak memory is its own: ptune
+through its real runner (`ptune.run.execute` with trainer=bench) or a peer from scripts/bench_peers.py, both
+one epoch over the first N training examples of the task (RTE by default), batch 32, max length 128, the
+method's learning rate. A figure is the median of --repeat measurements; ptune and its peer alternate. The
+table (printed last) gives examples/s, ms per step, peak memory, trainable % and ptune's ratio to its peer;
 the JSON (machine, versions, commit, every measurement) goes to results/bench/, which
 scripts/bench_report.py renders into the README. A measurement that fails is reported as failed.
 """
@@ -18,9 +18,7 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -30,9 +28,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from bench_machine import device_kind, machine_info  # noqa: E402
+from bench_measure import child, run_one  # noqa: E402
 from bench_report import markdown_table  # noqa: E402
 
-MARK = "BENCH_RESULT "
 PRECISIONS = ("fp32", "bf16")
 FIGURES = ("examples_per_second", "train_seconds", "ms_per_step", "peak_memory_mib", "trainable_percent",
            "dev_accuracy")
@@ -61,93 +59,6 @@ def plan(args) -> list[dict]:
                                   "repeat": repeat, "overrides": [f"method={method}", *shared_overrides(args)],
                                   "ptune": args.ptune, "peers_file": args.peers_file, "warmup": args.warmup})
     return specs
-
-
-# --- one measurement, in its own process ------------------------------------------------------------------
-def measure(spec: dict) -> dict:
-    import torch
-
-    from ptune.config import compose
-    from ptune.training import pick_device
-
-    cfg = compose(spec["overrides"])
-    device = pick_device(cfg.device)
-    if spec["warmup"]:
-        warm_up(device)
-    if spec["implementation"] == "ptune":
-        return measure_ptune(spec, device)
-    if spec["peers_file"]:
-        import runpy
-
-        runpy.run_path(spec["peers_file"])
-    from bench_peers import train_peer
-
-    dtype = {"fp32": None, "bf16": torch.bfloat16}[spec["precision"]]
-    result = train_peer(spec["implementation"], cfg, device, dtype)
-    return result | {"precision_used": spec["precision"], "device": str(device)}
-
-
-def measure_ptune(spec: dict, device) -> dict:
-    from ptune.config import compose
-    from ptune.run import execute
-
-    with tempfile.TemporaryDirectory(prefix="ptune-bench-") as scratch:
-        cfg = compose([*spec["overrides"], f"trainer.precision={spec['precision']}", f"paths.results_dir={scratch}",
-                       f"paths.output_dir={scratch}/outputs", *spec["ptune"]])
-        row = execute(cfg)
-    steps = -(-row["data"]["train_examples"] // cfg.trainer.batch_size) * cfg.trainer.epochs
-    return {"train_seconds": row["train_seconds"], "train_examples": row["data"]["train_examples"] * cfg.trainer.epochs,
-            "steps": steps, "peak_memory_mib": row["peak_memory_mib"], "peak_memory_kind": row["peak_memory_kind"],
-            "trainable_percent": row["params"]["trainable_percent"], "trainable": row["params"]["trainable"],
-            "train_loss": row["history"][-1]["train_loss"], "dev_accuracy": row["metrics"]["dev"]["last"].get("accuracy"),
-            "precision_used": ptune_precision(row, cfg, device), "device": str(device)}
-
-
-def ptune_precision(row: dict, cfg, device) -> str:
-    """What ptune's run actually computed in: the row's own record if it keeps one, else the runner's rule."""
-    for key in ("precision_used", "precision"):
-        if isinstance(row.get(key), str):
-            return row[key]
-    from ptune.training import autocast_dtype
-
-    dtype = autocast_dtype(cfg.trainer.precision, device)
-    return {None: "fp32"}.get(dtype, str(dtype).replace("torch.", "").replace("bfloat16", "bf16").replace("float16", "fp16"))
-
-
-def warm_up(device) -> None:
-    """The same untimed start for every implementation: device context and matmul libraries initialised."""
-    import torch
-
-    a = torch.randn(256, 256, device=device)
-    for dtype in (None, torch.bfloat16):
-        with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-            (a @ a).sum().item()
-
-
-def child(spec_json: str) -> int:
-    spec = json.loads(spec_json)
-    try:
-        result = {"status": "completed", **measure(spec)}
-        result["examples_per_second"] = result["train_examples"] / result["train_seconds"]
-        result["ms_per_step"] = 1000 * result["train_seconds"] / result["steps"]
-    except Exception as error:  # reported in the table and JSON, never fatal for the whole bench
-        result = {"status": "failed", "error": f"{type(error).__name__}: {error}".strip()[:500]}
-    print(MARK + json.dumps(result), flush=True)
-    return 0
-
-
-def run_one(spec: dict, timeout: float) -> dict:
-    """Run one measurement in a fresh interpreter; a crash or a timeout becomes a failed result."""
-    command = [sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(spec)]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        return {"status": "failed", "error": f"timed out after {timeout:.0f} s"}
-    for line in reversed(done.stdout.splitlines()):
-        if line.startswith(MARK):
-            return json.loads(line[len(MARK):])
-    tail = [line for line in done.stderr.splitlines() if line.strip()][-1:] or ["no output"]
-    return {"status": "failed", "error": f"exit code {done.returncode}: {tail[0]}"[:500]}
 
 
 # --- the whole bench -------------------------------------------------------------------------------------
@@ -213,7 +124,7 @@ def parse(argv=None):
     parser.add_argument("--note", default="", help="a remark kept in the JSON and shown in the README")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds one measurement may take")
     parser.add_argument("--budget", type=float, help="start no measurement after this many seconds (a GPU lease)")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--child", help=argparse.SUPPRESS)  # = scripts/bench_measure.py SPEC
     args = parser.parse_args(argv)
     if bad := [p for p in args.precision if p not in PRECISIONS]:
         parser.error(f"--precision {','.join(bad)}: expected {' or '.join(PRECISIONS)} (or both, comma-separated)")
