@@ -61,9 +61,9 @@ def measure_ptune(spec: dict, device) -> dict:
 
 def ptune_precision(row: dict, cfg, device) -> str:
     """What ptune's run actually computed in: the row's own record if it keeps one, else the runner's rule."""
-    for key in ("precision_used", "precision"):
-        if isinstance(row.get(key), str):
-            return row[key]
+    for record in (row.get("hyperparameters") or {}, row):
+        if isinstance(record.get("precision_used"), str):
+            return record["precision_used"]
     from ptune.training import autocast_dtype
 
     dtype = autocast_dtype(cfg.trainer.precision, device)
