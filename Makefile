@@ -8,8 +8,9 @@ TRANSFORMERS ?= 5.17.0
 DEMO_RESULTS ?= outputs/demo/results
 
 INSTALLED := $(VENV)/.installed
+BENCH_ARGS ?=
 
-.PHONY: help install test demo tables compat clean
+.PHONY: help install test demo tables bench compat clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -33,6 +34,11 @@ demo: $(INSTALLED)  ## the main job: ptv2 vs fine-tuning vs shallow prompt on Co
 
 tables: $(INSTALLED)  ## results/runs/*/row.json -> results/tables/*.md
 	$(BIN)/ptune table
+
+bench: $(INSTALLED)  ## ptune vs plain transformers / peft on RTE (fp32, bf16): table, results/bench/*.json, README section (BENCH_ARGS=...)
+	$(BIN)/python -c "import peft" 2>/dev/null || $(BIN)/pip install --quiet -c constraints.txt -e ".[bench]"
+	HF_HUB_OFFLINE=1 $(BIN)/python scripts/benchmark.py --data-dir $(DATA_DIR) $(BENCH_ARGS)
+	$(BIN)/python scripts/bench_report.py
 
 compat:  ## the version-sensitive tests (injection, methods) against another transformers: TRANSFORMERS=5.17.0
 	$(PYTHON) -m venv .venv-compat
