@@ -56,9 +56,10 @@ class Ranks:
         if self.world == 1:
             return model
         device = next(model.parameters()).device
-        # Some trainable weights sit out some heads' forward (a pooler under a tagging head, say).
+        # static_graph: the same weights take part in every step, and those that never do (a fine-tuned
+        # pooler under a tagging head) are found once, not searched for at every step.
         return torch.nn.parallel.DistributedDataParallel(
-            model, device_ids=[device.index] if device.type == "cuda" else None, find_unused_parameters=True)
+            model, device_ids=[device.index] if device.type == "cuda" else None, static_graph=True)
 
     def sum(self, value: torch.Tensor) -> torch.Tensor:
         """`value` summed over the ranks (the value itself alone)."""

@@ -18,12 +18,22 @@ import socket
 from pathlib import Path
 
 from hydra.experimental.callback import Callback
+from omegaconf import OmegaConf
 
 from ptune import gpu_slots
 
 log = logging.getLogger(__name__)
 OUTCOME_FILE = "outcome.json"
 SUCCESS = ("completed", "skipped")
+
+
+def unset(key: str, meaning: str):
+    """${ptune_unset:KEY,MEANING}: a setting a launcher preset leaves to the user; reading it unset fails."""
+    raise ValueError(f"{key} is not set: it is {meaning}, which this launcher preset leaves to you "
+                     f"(add {key}=... to the command)")
+
+
+OmegaConf.register_new_resolver("ptune_unset", unset, replace=True)
 
 
 def run_job(cfg, execute) -> dict | None:
