@@ -58,7 +58,7 @@ def run_job(cfg, execute) -> dict | None:
         outcome |= {"status": "skipped" if already_done else "completed",
                     "row": str(Path(cfg.paths.results_dir) / "runs" / identifier / "row.json")}
         if row.get("primary_metric"):
-            outcome["dev"] = row["metrics"]["dev"]["best"].get(row["primary_metric"])
+            outcome["dev"] = {row["primary_metric"]: row["metrics"]["dev"]["best"].get(row["primary_metric"])}
     except Exception as error:  # KeyboardInterrupt still stops the whole sweep
         log.error("job %s (%s) failed; the sweep goes on", hydra_cfg.job.num, identifier, exc_info=True)
         outcome |= {"status": "interrupted" if isinstance(error, resume.Preempted) else "failed",
@@ -85,7 +85,10 @@ def summary_lines(outcomes: list[dict]) -> list[str]:
     lines = [f"sweep: {len(outcomes)} jobs: " + ", ".join(f"{n} {status}" for status, n in counts.items())]
     for o in outcomes:
         job = f"#{o['job']}" if o["job"] is not None else "#?"
-        where = o.get("row") if o["status"] in SUCCESS else f"{o.get('error')}; record: {o.get('failure_record')}"
+        if o["status"] in SUCCESS:
+            where = " ".join(f"dev {k} {v}" for k, v in (o.get("dev") or {}).items()) + f"  {o.get('row')}"
+        else:
+            where = f"{o.get('error')}; record: {o.get('failure_record')}"
         lines.append(f"  {o['status']:<11} {job:<4} {o.get('run_id') or o.get('folder')}  {where}")
     return lines
 

@@ -133,6 +133,30 @@ def test_failed_jobs_leave_the_others_running_and_skip_done_holds_across_workers
     assert not list((results / "runs").glob(".*staging*"))  # every staging folder was published
 
 
+def test_publishing_over_a_run_published_meanwhile_keeps_one_whole_folder(tmp_path, monkeypatch):
+    """Two processes finish the same run id at once: the folder ends up as one of them wrote it, never mixed."""
+    final = tmp_path / "runs" / "rte-x"
+    staging = rows.staging_folder(final)
+    assert staging.name == f".rte-x.staging-{rows.process_tag()}" and staging != rows.staging_folder(tmp_path / "y")
+    (staging / "predictions").mkdir(parents=True)
+    (staging / "row.json").write_text("mine")
+    real_replace, calls = os.replace, []
+
+    def replace(source, target):
+        calls.append((Path(source).name, Path(target).name))
+        if len(calls) == 1:  # the other process publishes between our check and our rename
+            (final / "predictions").mkdir(parents=True)
+            (final / "row.json").write_text("theirs")
+        real_replace(source, target)
+
+    monkeypatch.setattr(rows.os, "replace", replace)
+    rows.publish_run_folder(staging, final)
+    assert (final / "row.json").read_text() == "mine" and sorted(p.name for p in final.iterdir()) == \
+        ["predictions", "row.json"]
+    assert sorted(p.name for p in final.parent.iterdir()) == ["rte-x"]  # nothing set aside is left
+    assert calls[0] == (staging.name, "rte-x") and calls[1][0] == "rte-x"
+
+
 def test_submitit_local_runs_a_job_end_to_end(tmp_path):
     data = write_samples(tmp_path)
     results, outputs = tmp_path / "results", tmp_path / "outputs"
