@@ -89,8 +89,12 @@ def write_json_atomic(path: Path, data: dict) -> None:
 
 
 def staging_folder(final: Path) -> Path:
-    """Where this process writes a run's row and predictions before publishing them (never shared)."""
-    return final.with_name(f".{final.name}.staging-{process_tag()}")
+    """Where this process writes a run's row and predictions before publishing them (never shared).
+
+    Emptied first: one found there was left by a dead process that had the same host and pid."""
+    staging = final.with_name(f".{final.name}.staging-{process_tag()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    return staging
 
 
 def publish_run_folder(staging: Path, final: Path, attempts: int = 5) -> None:
