@@ -6,22 +6,23 @@ DATA_DIR ?= $(or $(PTUNE_DATA_DIR),../shared/data)
 PYTEST_ARGS ?=
 TRANSFORMERS ?= 5.17.0
 DEMO_RESULTS ?= outputs/demo/results
+SWEEP_DEMO ?= outputs/sweep-demo
 
 INSTALLED := $(VENV)/.installed
 BENCH_ARGS ?=
 
-.PHONY: help install test demo tables bench compat clean
+.PHONY: help install test demo sweep-demo tables bench compat clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-install: $(INSTALLED)  ## venv + ptune (editable, dev and optuna extras) + the offline backbone, at the tested versions
+install: $(INSTALLED)  ## venv + ptune (editable, dev, optuna and cluster extras) + the offline backbone, at the tested versions
 
 # The venv is a file target: made on first use, remade when the dependencies change.
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,optuna]"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,optuna,cluster]"
 	touch $@
 
 test: $(INSTALLED)  ## the test suite, offline
@@ -31,6 +32,11 @@ demo: $(INSTALLED)  ## the main job: ptv2 vs fine-tuning vs shallow prompt on Co
 	HF_HUB_OFFLINE=1 $(BIN)/ptune run -m method=finetune,prompt,ptv2 task=conll03 model=minilm trainer=demo preset=demo \
 		data_dir=$(DATA_DIR) paths.results_dir=$(DEMO_RESULTS)
 	$(BIN)/ptune compare $(DEMO_RESULTS)
+
+sweep-demo: $(INSTALLED)  ## a 4-job sweep on 2 local joblib workers (prompt, ptv2 x seeds 1, 2; MiniLM on 200 RTE examples), then its summary
+	HF_HUB_OFFLINE=1 $(BIN)/ptune run -m hydra/launcher=joblib hydra.launcher.n_jobs=2 method=prompt,ptv2 seed=1,2 \
+		task=rte model=minilm trainer=smoke trainer.max_train_examples=200 trainer.max_eval_examples=100 \
+		data_dir=$(DATA_DIR) paths.results_dir=$(SWEEP_DEMO)/results paths.output_dir=$(SWEEP_DEMO)
 
 tables: $(INSTALLED)  ## results/runs/*/row.json -> results/tables/*.md
 	$(BIN)/ptune table

@@ -12,9 +12,11 @@ import json
 import os
 import platform
 import shutil
+import socket
 import subprocess
 import sys
 import time
+import uuid
 from importlib import metadata
 from pathlib import Path
 
@@ -81,19 +83,44 @@ def provenance(device: str, data_dir=None) -> dict:
             "platform": platform.platform(), "argv": [portable_argument(arg, data_dir) for arg in sys.argv[1:]]}
 
 
+def process_tag() -> str:
+    """Unique to this process, also across the hosts of a cluster sharing one file system: names scratch files."""
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
 def write_json_atomic(path: Path, data: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{process_tag()}-{uuid.uuid4().hex[:8]}.tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
     os.replace(tmp, path)
 
 
-def publish_run_folder(staging: Path, final: Path) -> None:
-    """Swap a fully written staging folder (row + predictions) into place."""
-    old = final.with_name(f".{final.name}.old-{os.getpid()}")
-    if final.exists():
-        os.replace(final, old)
-    os.replace(staging, final)
+def staging_folder(final: Path) -> Path:
+    """Where this process writes a run's row and predictions before publishing them (never shared).
+
+    Emptied first: one found there was left by a dead process that had the same host and pid."""
+    staging = final.with_name(f".{final.name}.staging-{process_tag()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    return staging
+
+
+def publish_run_folder(staging: Path, final: Path, attempts: int = 5) -> None:
+    """Swap a fully written staging folder (row + predictions) into place.
+
+    Another process may publish the same run between our two renames (the same run id run twice at
+    once); then the rename finds a folder again, and we move that one aside too: the last one wins whole.
+    """
+    old = final.with_name(f".{final.name}.old-{process_tag()}")
+    for attempt in range(attempts):
+        if final.exists():
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(final, old)
+        try:
+            os.replace(staging, final)
+            break
+        except OSError:  # ENOTEMPTY / EEXIST: someone published in between
+            if attempt == attempts - 1:
+                raise
     shutil.rmtree(old, ignore_errors=True)
 
 
@@ -101,7 +128,7 @@ def record_failure(run_folder: Path, row: dict, status: str, error: BaseExceptio
     failed = {**row, "status": status, "error": f"{type(error).__name__}: {error}",
               "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     failed.pop("metrics", None)
-    path = run_folder / f"failed-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path = run_folder / f"failed-{time.strftime('%Y%m%d-%H%M%S')}-{process_tag()}.json"
     write_json_atomic(path, failed)
     return path
 

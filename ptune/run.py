@@ -3,6 +3,8 @@
     ptune run method=ptv2 task=rte model=minilm data_dir=../shared/data
     ptune run -m method=finetune,prompt,prefix,ptv2 task=rte model=tiny-roberta trainer=smoke
     ptune run -m ... skip_done=true resume=auto     # continue a stopped sweep where it stopped
+    ptune run -m hydra/launcher=joblib hydra.launcher.n_jobs=2 ...   # jobs in parallel (ptune/sweeps.py)
+    torchrun --standalone --nproc_per_node 2 -m ptune.cli run ...  # one run, data parallel (ptune/distributed.py)
 
 Everything a run owns lives in `RunState` (model, optimizer, schedule, data order, position in the
 epoch, metrics), so that a run can be saved and resumed (ptune/resume.py) and runs can later be
@@ -21,7 +23,7 @@ import hydra
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from ptune import checkpoint, feature_cache, resume, rows
+from ptune import checkpoint, distributed, feature_cache, resume, rows, sweeps
 from ptune.backbones import load_tokenizer
 from ptune.batching import epoch_batches, inference_batches
 from ptune.checks import validate
@@ -59,6 +61,8 @@ class RunState:
     best_dev_predictions: object = None
     train_seconds: float = 0.0
     resumed: list[dict] = field(default_factory=list)
+    ranks: distributed.Ranks = field(default_factory=distributed.Ranks)  # torchrun's ranks; one process otherwise
+    forward: torch.nn.Module | None = None  # what training calls: the model, or its DistributedDataParallel wrapper
 
     def snapshot(self, config: dict) -> dict:
         """What resume needs to continue exactly where this run stands (see ptune/resume.py)."""
@@ -101,9 +105,11 @@ def infer(model: PromptedModel, features: list[dict], cfg, pad_id: int, device, 
     return outputs
 
 
-def evaluate(task, split_data, model, cfg, pad_id, device, dtype):
+def evaluate(task, split_data, model, cfg, pad_id, device, dtype, ranks=distributed.Ranks()):
     examples, features = split_data
-    predictions = task.predict(examples, features, infer(model, features, cfg, pad_id, device, dtype))
+    mine = ranks.split(len(features))  # every feature alone; every N-th under torchrun, gathered on all ranks
+    outputs = ranks.gather(mine, infer(model, [features[i] for i in mine], cfg, pad_id, device, dtype), len(features))
+    predictions = task.predict(examples, features, outputs)
     return task.score(examples, predictions), predictions
 
 
@@ -119,14 +125,16 @@ def train_epoch(state: RunState, features: list[dict], cfg, pad_id: int, device,
     progress = progress_bar(range(state.step, len(batches)), f"epoch {state.epoch + 1}/{trainer.epochs}",
                             trainer.progress)
     trainable = [p for p in model.parameters() if p.requires_grad]
+    forward, ranks = state.forward if state.forward is not None else model, state.ranks
     last_dev = {f"dev_{k}": f"{v:.2f}" for k, v in (state.history[-1]["dev"] if state.history else {}).items()}
     loss_sum = torch.tensor(state.loss_sum, device=device)  # summed on the device: no host sync per step
     began = time.perf_counter()
     for step in progress:
-        batch = move(collate([features[i] for i in batches[step]], pad_id), device)  # padded one batch at a time
+        members, share = ranks.shard(batches[step], features)  # the whole batch (share 1) in one process
+        batch = move(collate([features[i] for i in members], pad_id), device)  # padded one batch at a time
         with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-            loss = model.loss(model(batch), batch)
-        state.scaler.scale(loss / trainer.grad_accum).backward()
+            loss = model.loss(forward(batch), batch) * share
+        state.scaler.scale(loss * ranks.world / trainer.grad_accum).backward()  # DDP averages over the ranks
         loss_sum += loss.detach().float()
         if (step + 1) % trainer.grad_accum == 0 or step + 1 == len(batches):
             if trainer.max_grad_norm:
@@ -175,7 +183,7 @@ def execute(cfg: DictConfig) -> dict:
         log.info("run %s: already done (skip_done=true), skipped", identifier)
         return done
     resume_mode = resume.resume_mode(cfg.resume)
-    device = pick_device(cfg.device)
+    ranks, device = distributed.setup(pick_device(cfg.device))  # under torchrun: this rank's device
     dtype = autocast_dtype(cfg.trainer.precision, device)  # an impossible precision fails before any work
     config = rows.experiment_config(cfg)
     saved = resume.find_state(cfg.paths.output_dir, identifier, config, resume_mode)
@@ -184,15 +192,17 @@ def execute(cfg: DictConfig) -> dict:
            "prompt_length": prompt_length_of(cfg.method), "seed": cfg.seed,
            "hyperparameters": {"lr": cfg.method.lr, **OmegaConf.to_container(cfg.trainer, resolve=True),
                                "max_length": cfg.task.max_length, "precision_used": precision_name(dtype)},
-           "provenance": rows.provenance(str(device), cfg.data_dir), "config": config}
+           "provenance": rows.provenance(str(device), cfg.data_dir) | {"world_size": ranks.world}, "config": config}
     log.info(f"run {identifier}: data_dir {cfg.data_dir}, output {hydra_output_dir()}, argv {sys.argv[1:]}")
-    staging = run_folder.with_name(f".{identifier}.staging")
+    staging = rows.staging_folder(run_folder)
     state_file = resume.state_path(cfg.paths.output_dir, identifier)
     try:
         with resume.StopRequests() as stop:
-            row |= train_and_evaluate(cfg, device, dtype, staging, saved, state_file, stop)
+            row |= train_and_evaluate(cfg, device, dtype, staging, saved, state_file, stop, ranks)
         row["provenance"]["resumed"] = row.pop("resumed")
         row |= {"status": "completed", "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        if not ranks.main:
+            return row
         rows.write_json_atomic(staging / "row.json", row)
         rows.publish_run_folder(staging, run_folder)
         resume.discard_state(state_file)
@@ -200,15 +210,16 @@ def execute(cfg: DictConfig) -> dict:
         status = "failed" if isinstance(error, Exception) else "interrupted"
         extra = {"resumable": True, "resume": f"rerun the same command with resume=true (state: {state_file})"} \
             if state_file.is_file() else {}
-        record = rows.record_failure(run_folder, row | extra, status, error)
+        record = rows.record_failure(run_folder, row | extra | {"rank": ranks.rank}, status, error)
         log.error(f"run {identifier} {status}; recorded in {record}")
+        error.failure_record = str(record)  # for the sweep's summary (ptune/sweeps.py)
         raise
     log.info(f"row: {run_folder / 'row.json'}")
     return row
 
 
 def train_and_evaluate(cfg: DictConfig, device: torch.device, dtype, staging: Path, saved: dict | None,
-                       state_file: Path, stop: resume.StopRequests) -> dict:
+                       state_file: Path, stop: resume.StopRequests, ranks=distributed.Ranks()) -> dict:
     """Train (from a saved state when given), keep the best dev epoch, write predictions; return the row's results."""
     seed_everything(cfg.seed)
     reset_peak_memory(device)
@@ -226,18 +237,20 @@ def train_and_evaluate(cfg: DictConfig, device: torch.device, dtype, staging: Pa
     steps_per_epoch = math.ceil(math.ceil(len(splits["train"][1]) / cfg.trainer.batch_size) / cfg.trainer.grad_accum)
     state = RunState(model, optimizer, make_schedule(optimizer, cfg.trainer, steps_per_epoch),
                      torch.amp.GradScaler(device.type, enabled=dtype == torch.float16),
-                     torch.Generator().manual_seed(cfg.seed))
+                     torch.Generator().manual_seed(cfg.seed), ranks=ranks)
     if saved is not None:
         state.restore(saved)
         log.info("resumed at epoch %d, step %d from %s", state.epoch + 1, state.step, state_file)
+    state.forward = ranks.wrap(model)  # after restoring: DDP starts every rank from rank 0's weights
     config = rows.experiment_config(cfg)
 
     def save():
-        resume.save_state(state_file, state.snapshot(config))
+        if ranks.main:
+            resume.save_state(state_file, state.snapshot(config))
 
     while state.epoch < cfg.trainer.epochs:
         train_loss = train_epoch(state, splits["train"][1], cfg, pad_id, device, dtype, stop, save)
-        dev_metrics, dev_predictions = evaluate(task, splits["dev"], model, cfg, pad_id, device, dtype)
+        dev_metrics, dev_predictions = evaluate(task, splits["dev"], model, cfg, pad_id, device, dtype, ranks)
         state.epoch += 1
         state.history.append({"epoch": state.epoch, "train_loss": train_loss, "dev": dev_metrics})
         log.info(f"epoch {state.epoch}: train loss {train_loss:.4f}, dev {dev_metrics}")
@@ -254,12 +267,14 @@ def train_and_evaluate(cfg: DictConfig, device: torch.device, dtype, staging: Pa
     # Every other evaluation split is scored once, with the weights of the best dev epoch.
     model.load_state_dict(state.best_weights, strict=False)
     metrics = {"dev": {"best": state.history[state.best_epoch - 1]["dev"], "last": state.history[-1]["dev"]}}
-    task.write_predictions(state.best_dev_predictions, staging / "predictions" / "dev", "dev")
+    if ranks.main:
+        task.write_predictions(state.best_dev_predictions, staging / "predictions" / "dev", "dev")
     for split in [s for s in splits if s not in ("train", "dev")]:
-        scores, predictions = evaluate(task, splits[split], model, cfg, pad_id, device, dtype)
-        task.write_predictions(predictions, staging / "predictions" / split, split)
+        scores, predictions = evaluate(task, splits[split], model, cfg, pad_id, device, dtype, ranks)
+        if ranks.main:
+            task.write_predictions(predictions, staging / "predictions" / split, split)
         metrics[split] = {"best": scores}
-    if cfg.trainer.save_checkpoint:
+    if cfg.trainer.save_checkpoint and ranks.main:
         log.info(f"checkpoint: {checkpoint.save_run(cfg, state.best_weights, model)}")
 
     trainable, total = model.parameter_counts()
@@ -285,9 +300,9 @@ def hydra_output_dir() -> str:
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
 def main(cfg: DictConfig) -> float:
-    """Returns the best dev score of the primary metric: what Hydra's Optuna sweeper maximizes."""
-    row = execute(cfg)
-    return row["metrics"]["dev"]["best"][row["primary_metric"]]
+    """The best dev score of the primary metric (what Hydra's Optuna sweeper maximizes; NaN for a failed job).
+    In a multirun a failed job records its outcome and the sweep goes on (ptune/sweeps.py)."""
+    return sweeps.run_job(cfg, execute)
 
 
 if __name__ == "__main__":
