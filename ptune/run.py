@@ -151,7 +151,7 @@ def train_epoch(state: RunState, features: list[dict], cfg, pad_id: int, device,
                 raise resume.Preempted(f"stopped by SIGTERM in epoch {state.epoch + 1} after step {step + 1}")
         if hasattr(progress, "set_postfix") and (step + 1) % SHOW_LOSS_EVERY == 0:
             progress.set_postfix(loss=f"{loss_sum.item() / (step + 1):.4f}", **last_dev)
-    mean_loss = loss_sum.item() / max(1, len(batches))  # waits for the device: the epoch's time is all in
+    mean_loss = ranks.sum(loss_sum).item() / max(1, len(batches))  # waits for the device: the time is all in
     state.train_seconds += time.perf_counter() - began
     state.batches, state.step, state.loss_sum = None, 0, 0.0
     return mean_loss
