@@ -109,6 +109,7 @@ def publish_run_folder(staging: Path, final: Path, attempts: int = 5) -> None:
 
     Another process may publish the same run between our two renames (the same run id run twice at
     once); then the rename finds a folder again, and we move that one aside too: the last one wins whole.
+    Failure records of earlier attempts are kept beside the new row.
     """
     old = final.with_name(f".{final.name}.old-{process_tag()}")
     for attempt in range(attempts):
@@ -121,6 +122,8 @@ def publish_run_folder(staging: Path, final: Path, attempts: int = 5) -> None:
         except OSError:  # ENOTEMPTY / EEXIST: someone published in between
             if attempt == attempts - 1:
                 raise
+    for record in old.glob("failed-*.json") if old.is_dir() else []:
+        os.replace(record, final / record.name)  # earlier failures of this run id stay on record
     shutil.rmtree(old, ignore_errors=True)
 
 
