@@ -16,13 +16,13 @@ BENCH_ARGS ?=
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-install: $(INSTALLED)  ## venv + ptune (editable, dev, optuna and cluster extras) + the offline backbone, at the tested versions
+install: $(INSTALLED)  ## venv + ptune (editable; dev, optuna, cluster and bench extras) + the offline backbone, at the tested versions
 
 # The venv is a file target: made on first use, remade when the dependencies change.
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,optuna,cluster]"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,optuna,cluster,bench]"
 	touch $@
 
 test: $(INSTALLED)  ## the test suite, offline
