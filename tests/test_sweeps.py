@@ -113,25 +113,26 @@ def test_joblib_pool_of_2_writes_the_sequential_rows_one_gpu_per_worker(make_cfg
 
 
 def test_failed_jobs_leave_the_others_running_and_skip_done_holds_across_workers(make_cfg, tmp_path):
-    """(seed 1, 2) x (data, a missing folder): seed 1 is done (data_dir is not part of the run id, so both of
-    its jobs are skipped), seed 2 runs once and fails once at run time (the schema refuses bad values earlier)."""
+    """(rte, cb) x (seed 1, 2), CB's training file missing: rte seed 1 is done and skipped, rte seed 2 runs, both
+    CB jobs fail at run time (the schema refuses bad values before a sweep starts); every job has its own run id."""
     data = write_samples(tmp_path)
+    (data / "super_glue" / "CB" / "train.jsonl").unlink()
     results, outputs = tmp_path / "results", tmp_path / "outputs"
     done = run.execute(make_cfg(*TINY, "method=ptv2", "seed=1", f"data_dir={data}", f"paths.results_dir={results}"))
-    swept = ptune("run", "-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "method=ptv2", "seed=1,2",
-                  f"data_dir={data},{tmp_path / 'nowhere'}", "skip_done=true", *TINY,
+    swept = ptune("run", "-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "method=ptv2", "task=rte,cb",
+                  "seed=1,2", "skip_done=true", *[o for o in TINY if not o.startswith("task=")], f"data_dir={data}",
                   f"paths.results_dir={results}", f"paths.output_dir={outputs}")
-    assert swept.returncode == 1, swept.stderr[-3000:]  # a sweep with a failed job fails, after running the rest
-    assert "1 of 4 sweep jobs did not complete" in swept.stderr
+    assert swept.returncode == 1, swept.stderr[-3000:]  # a sweep with failed jobs fails, after running the rest
+    assert "2 of 4 sweep jobs did not complete" in swept.stderr
     outcomes = json.loads((sweep_dir(outputs) / "summary.json").read_text())
-    assert [(o["job"], o["status"]) for o in outcomes] == [(0, "skipped"), (1, "skipped"), (2, "completed"),
+    assert [(o["job"], o["status"]) for o in outcomes] == [(0, "skipped"), (1, "completed"), (2, "failed"),
                                                            (3, "failed")]
-    assert outcomes[0]["run_id"] == outcomes[1]["run_id"] == done["run_id"]
-    assert sorted(r["seed"] for r in rows.load_rows(results)) == [1, 2]
-    failed = outcomes[3]
-    assert "data file not found" in failed["error"] and "nowhere" in failed["error"]
-    assert json.loads(Path(failed["failure_record"]).read_text())["status"] == "failed"
-    assert failed["failure_record"] in swept.stdout + swept.stderr  # the summary names the record
+    assert outcomes[0]["run_id"] == done["run_id"]
+    assert sorted((r["task"], r["seed"]) for r in rows.load_rows(results)) == [("rte", 1), ("rte", 2)]
+    for failed in (outcomes[2], outcomes[3]):
+        assert "data file not found" in failed["error"] and "CB/train.jsonl" in failed["error"]
+        assert json.loads(Path(failed["failure_record"]).read_text())["status"] == "failed"
+        assert failed["failure_record"] in swept.stdout + swept.stderr  # the summary names the record
     assert not list((results / "runs").glob(".*staging*"))  # every staging folder was published
 
 
