@@ -198,7 +198,7 @@ def execute(cfg: DictConfig) -> dict:
     state_file = resume.state_path(cfg.paths.output_dir, identifier)
     try:
         with resume.StopRequests() as stop:
-            row |= train_and_evaluate(cfg, device, dtype, staging, saved, state_file, stop, ranks)
+            row |= train_and_evaluate(cfg, config, device, dtype, staging, saved, state_file, stop, ranks)
         row["provenance"]["resumed"] = row.pop("resumed")
         row |= {"status": "completed", "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
         if not ranks.main:
@@ -218,9 +218,11 @@ def execute(cfg: DictConfig) -> dict:
     return row
 
 
-def train_and_evaluate(cfg: DictConfig, device: torch.device, dtype, staging: Path, saved: dict | None,
-                       state_file: Path, stop: resume.StopRequests, ranks=distributed.Ranks()) -> dict:
-    """Train (from a saved state when given), keep the best dev epoch, write predictions; return the row's results."""
+def train_and_evaluate(cfg: DictConfig, config: dict, device: torch.device, dtype, staging: Path,
+                       saved: dict | None, state_file: Path, stop: resume.StopRequests,
+                       ranks=distributed.Ranks()) -> dict:
+    """Train (from a saved state when given), keep the best dev epoch, write predictions; return the row's results.
+    `config` is the run's experiment config (rows.experiment_config), which every saved state carries."""
     seed_everything(cfg.seed)
     reset_peak_memory(device)
     task = build_task(cfg.task, cfg.data_dir)
@@ -242,7 +244,6 @@ def train_and_evaluate(cfg: DictConfig, device: torch.device, dtype, staging: Pa
         state.restore(saved)
         log.info("resumed at epoch %d, step %d from %s", state.epoch + 1, state.step, state_file)
     state.forward = ranks.wrap(model)  # after restoring: DDP starts every rank from rank 0's weights
-    config = rows.experiment_config(cfg)
 
     def save():
         if ranks.main:
