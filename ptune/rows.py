@@ -27,7 +27,8 @@ from ptune.schema import prompt_length_of
 
 # Keys that do not change what a run computes, left out of the run id.
 NON_EXPERIMENT_KEYS = ("paths", "data_dir", "device", "resume", "skip_done", "trainer.progress",
-                       "trainer.save_checkpoint", "trainer.fold_prefix", "trainer.compile", "hydra")
+                       "trainer.save_checkpoint", "trainer.fold_prefix", "trainer.compile",
+                       "trainer.cast_frozen", "hydra")
 PACKAGES = ("ptune", "torch", "transformers", "datasets", "hydra-core", "omegaconf", "seqeval", "numpy")
 
 

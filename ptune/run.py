@@ -33,8 +33,8 @@ from ptune.model import PromptedModel, build_model
 from ptune.portable import portable_path
 from ptune.schema import prompt_length_of, register
 from ptune.tasks import build_task
-from ptune.training import (autocast_dtype, make_optimizer, make_schedule, move, peak_memory_mib, pick_device,
-                            precision_name, progress_bar, reset_peak_memory, seed_everything)
+from ptune.training import (autocast_dtype, cast_frozen_linears, make_optimizer, make_schedule, move, peak_memory_mib,
+                            pick_device, precision_name, progress_bar, reset_peak_memory, seed_everything)
 
 log = logging.getLogger(__name__)
 SHOW_LOSS_EVERY = 20  # steps between progress-bar loss updates (reading the loss syncs with the device)
@@ -229,6 +229,8 @@ def train_and_evaluate(cfg: DictConfig, config: dict, device: torch.device, dtyp
     tokenizer = load_tokenizer(cfg.model, task.words_pretokenized)
     splits = load_splits(task, tokenizer, cfg)
     model = build_model(cfg.model, cfg.method, task, cfg.task.max_length, tokenizer).to(device)
+    if cfg.trainer.cast_frozen:
+        cast_frozen_linears(model, dtype)  # same numbers under autocast, less memory and casting
     if cfg.trainer.gradient_checkpointing:
         model.enable_checkpointing()
     if cfg.trainer.compile:

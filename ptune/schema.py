@@ -48,6 +48,7 @@ class TrainerConfig:
     gradient_checkpointing: bool = MISSING
     group_by_length: bool = MISSING
     compile: bool = MISSING
+    cast_frozen: bool = MISSING
     max_train_examples: Optional[int] = MISSING
     max_eval_examples: Optional[int] = MISSING
     save_checkpoint: bool = MISSING

@@ -53,6 +53,23 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     return torch.float16
 
 
+def cast_frozen_linears(model: nn.Module, dtype: torch.dtype | None) -> int:
+    """Store every fully frozen nn.Linear in the autocast dtype; returns how many were cast.
+
+    Under autocast a linear layer casts its weight and bias to the autocast dtype on every forward, so a
+    frozen layer stored in that dtype computes exactly the same numbers (the cast is the same rounding), with
+    no per-step cast and half the weight memory. Layers with any trainable parameter (fine-tuning, BitFit's
+    biases, the task head) keep fp32 master weights; embeddings and norms, which autocast runs in fp32, are
+    left alone. Only for runs that compute under autocast (dtype not None)."""
+    if dtype is None:
+        return 0
+    frozen = [m for m in model.modules() if isinstance(m, nn.Linear)
+              and not any(p.requires_grad for p in m.parameters())]
+    for module in frozen:
+        module.to(dtype)
+    return len(frozen)
+
+
 def precision_name(dtype: torch.dtype | None) -> str:
     return {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[dtype]
 

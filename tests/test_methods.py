@@ -184,3 +184,36 @@ def test_shallow_prompt_options(init, encoder):
         ids = tokenizer("is it true", add_special_tokens=False)["input_ids"]
         words = model.backbone.get_input_embeddings().weight
         torch.testing.assert_close(prompts[0, 0], words[ids[0]])
+
+
+@pytest.mark.parametrize("model_name", TINY_MODELS)
+@pytest.mark.parametrize("method", METHODS)
+def test_frozen_linears_stored_in_bf16_compute_the_same_numbers(model_name, method):
+    """trainer.cast_frozen: under bf16 autocast, frozen linear layers kept in bf16 give bit-identical outputs and
+    gradients (autocast casts them to bf16 anyway); trainable layers keep their fp32 master weights."""
+    from ptune.training import cast_frozen_linears
+
+    reference, tokenizer, _ = build(model_name, method)
+    cast, _, _ = build(model_name, method)
+    cast.load_state_dict(reference.state_dict())
+    assert cast_frozen_linears(cast, None) == 0  # fp32 runs: nothing to do
+    count = cast_frozen_linears(cast, torch.bfloat16)
+    frozen_linears = [m for m in reference.modules() if isinstance(m, torch.nn.Linear)
+                      and not any(p.requires_grad for p in m.parameters())]
+    assert count == len(frozen_linears)
+    assert all(p.dtype == torch.float32 for p in cast.parameters() if p.requires_grad)
+    batch = encode(tokenizer, PAIRS) | {"labels": torch.tensor([0, 2])}
+    results = []
+    for model in (reference, cast):
+        model.train()
+        torch.manual_seed(1)  # the same dropout masks
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            logits = model(batch)
+            loss = model.loss(logits, batch)
+        loss.backward()
+        results.append((logits, {n: p.grad for n, p in model.named_parameters() if p.requires_grad}))
+    (logits_a, grads_a), (logits_b, grads_b) = results
+    assert torch.equal(logits_a, logits_b)
+    assert grads_a.keys() == grads_b.keys()
+    for name in grads_a:
+        assert torch.equal(grads_a[name], grads_b[name]), name
