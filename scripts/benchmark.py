@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import statistics
 import sys
 import time
@@ -117,7 +118,10 @@ def parse(argv=None):
     parser.add_argument("--repeat", type=int, default=1, help="measurements per figure, the median shown (default 1)")
     parser.add_argument("--no-warmup", dest="warmup", action="store_false",
                         help="skip the untimed device warm-up every measurement gets")
-    parser.add_argument("--ptune", nargs="*", default=[], metavar="KEY=VALUE", help="extra overrides for ptune only")
+    parser.add_argument("--ptune", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="extra overrides for ptune only: a change switched off (e.g. trainer.group_by_length=false) "
+                             "is measured against the same peers, and the README lists it under 'each change'")
+    parser.add_argument("--tag", help="a word in the JSON's name (default: from --ptune, e.g. group_by_length-false)")
     parser.add_argument("--pairs", type=listing, default=[], metavar="METHOD=PEER", help="measure METHOD against PEER")
     parser.add_argument("--peers-file", help="a Python file run before the peers are looked up (may add to PEERS)")
     parser.add_argument("--out-dir", default="results/bench", help="where the JSON goes")
@@ -130,6 +134,9 @@ def parse(argv=None):
         parser.error(f"--precision {','.join(bad)}: expected {' or '.join(PRECISIONS)} (or both, comma-separated)")
     if args.peers_file:
         args.peers_file = str(Path(args.peers_file).resolve())
+    if args.tag is None:
+        args.tag = "_".join(f"{key.rsplit('.', 1)[-1]}-{value}" for key, _, value in (o.partition("=") for o in args.ptune))
+    args.tag = re.sub(r"[^A-Za-z0-9_.-]", "", args.tag)
     return args
 
 
@@ -146,7 +153,8 @@ def main(argv=None) -> int:
                            "max_length": args.max_length, "prompt_length": args.prompt_length, "seed": args.seed,
                            "repeat": args.repeat, "precisions": args.precision, "ptune_overrides": args.ptune},
               "machine": machine_info(args.device)}
-    path = Path(args.out_dir) / f"{device_kind(report['machine'])}-{args.model}-{'-'.join(args.precision)}-" \
+    tag = f"{args.tag}-" if args.tag else ""
+    path = Path(args.out_dir) / f"{device_kind(report['machine'])}-{args.model}-{'-'.join(args.precision)}-{tag}" \
                                 f"{time.strftime('%Y-%m-%d')}.json"
     for number, spec in enumerate(specs, start=1):
         if args.budget and time.monotonic() - began > args.budget:

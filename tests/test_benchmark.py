@@ -143,3 +143,28 @@ def test_readme_section_is_rewritten_between_the_markers_only(tmp_path):
 
 def test_committed_readme_matches_the_committed_bench_json():
     assert bench_report.main(["--check"]) == 0, "run: python scripts/bench_report.py"
+
+
+def test_a_change_switched_off_is_listed_against_the_shipped_defaults(tmp_path):
+    """A bench run with --ptune KEY=VALUE is a measurement of that change: it never replaces the main table, and the
+    README's 'each change' table divides the two ptune ÷ peer ratios (4.0 with the defaults, 2.0 with it off)."""
+    shipped = benchmark.summarise(*zip(fake("ptv2", "ptune", "bf16", 40, 900), fake("ptv2", "peft-prefix", "bf16", 10, 1000)))
+    off = benchmark.summarise(*zip(fake("ptv2", "ptune", "bf16", 24, 950), fake("ptv2", "peft-prefix", "bf16", 12, 1000)))
+    results = tmp_path / "bench"
+    results.mkdir()
+    (results / "main.json").write_text(json.dumps(report_with(shipped)))
+    changed = report_with(off, finished="2026-11-29T10:00:00+0000")  # newer, but not a bench of ptune as it ships
+    changed["settings"]["ptune_overrides"] = ["trainer.group_by_length=false"]
+    (results / "grouping-off.json").write_text(json.dumps(changed))
+    readme = tmp_path / "README.md"
+    readme.write_text("<!-- bench:start -->\n<!-- bench:end -->\n")
+    assert bench_report.main(["--results", str(results), "--readme", str(readme)]) == 0
+    text = readme.read_text()
+    assert "From `bench/main.json`" in text and "From `bench/grouping-off.json`" not in text
+    assert "| `trainer.group_by_length=false` | cpu | bf16 | ptv2 | 2.00 | 4.00 | 2.00x | 0.95 / 0.90 |" in text
+
+
+def test_the_json_name_says_which_change_was_switched_off():
+    args = benchmark.parse(["--ptune", "trainer.group_by_length=false", "trainer.cast_frozen=false"])
+    assert args.tag == "group_by_length-false_cast_frozen-false"
+    assert benchmark.parse([]).tag == ""
