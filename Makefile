@@ -7,11 +7,12 @@ PYTEST_ARGS ?=
 TRANSFORMERS ?= 5.17.0
 DEMO_RESULTS ?= outputs/demo/results
 SWEEP_DEMO ?= outputs/sweep-demo
+REPRODUCE ?= reproduce_minilm
 
 INSTALLED := $(VENV)/.installed
 BENCH_ARGS ?=
 
-.PHONY: help install test demo sweep-demo tables bench compat clean
+.PHONY: help install test demo sweep-demo tables reproduce bench compat clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -22,7 +23,7 @@ install: $(INSTALLED)  ## venv + ptune (editable; dev, optuna, cluster and bench
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,optuna,cluster,bench]"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,optuna,cluster,bench,figures]"
 	touch $@
 
 test: $(INSTALLED)  ## the test suite, offline
@@ -39,6 +40,11 @@ sweep-demo: $(INSTALLED)  ## a 4-job sweep on 2 local joblib workers (prompt, pt
 		data_dir=$(DATA_DIR) paths.results_dir=$(SWEEP_DEMO)/results paths.output_dir=$(SWEEP_DEMO)
 
 tables: $(INSTALLED)  ## results/runs/*/row.json -> results/tables/*.md
+	$(BIN)/ptune table
+
+reproduce: $(INSTALLED)  ## the real-number tables (sweep=$(REPRODUCE): 72 runs, many CPU hours): prints done/left, continues where it stopped, then the tables
+	HF_HUB_OFFLINE=1 $(BIN)/ptune plan sweep=$(REPRODUCE) data_dir=$(DATA_DIR)
+	HF_HUB_OFFLINE=1 $(BIN)/ptune run sweep=$(REPRODUCE) data_dir=$(DATA_DIR) skip_done=true resume=auto trainer.progress=false
 	$(BIN)/ptune table
 
 bench: $(INSTALLED)  ## ptune vs plain transformers / peft on RTE (fp32, bf16): table, results/bench/*.json, README section (BENCH_ARGS=...)

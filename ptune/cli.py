@@ -5,6 +5,7 @@
     ptune eval run=RUN [task.split=SPLIT] [data_dir=DIR]   score a saved run's checkpoint, write predictions
     ptune table [--results DIR]    render results/tables/*.md from the result rows
     ptune compare DIR              rows under DIR beside the committed rows of the same configurations
+    ptune plan sweep=NAME ...      a sweep's runs done and left, and roughly how long the rest takes
 
 Errors print as `error: <what is wrong and how to fix it>`; exit code 2 for a command or config to change,
 1 for a run that failed, 143 for a run stopped by SIGTERM (its state saved: rerun with resume=true).
@@ -19,7 +20,8 @@ import traceback
 COMMANDS = {"run": "train and evaluate (Hydra: ptune run --help)",
             "eval": "score a saved run on a split (ptune eval --help)",
             "table": "render comparison tables from rows",
-            "compare": "print rows beside the committed rows of the same configurations"}
+            "compare": "print rows beside the committed rows of the same configurations",
+            "plan": "a sweep's runs done and left, and how long the rest takes"}
 
 
 def usage() -> str:
@@ -72,6 +74,10 @@ def dispatch(command: str, rest: list[str]) -> int:
         from ptune.evaluate import main as eval_main
 
         return eval_main(rest)
+    if command == "plan":
+        from ptune.plan import main as plan_main
+
+        return plan_main(rest)
     if command == "compare":
         from ptune.compare import main as compare_main
 

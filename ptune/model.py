@@ -63,10 +63,11 @@ class PromptedModel(nn.Module):
     def loss(self, logits: torch.Tensor, batch: dict) -> torch.Tensor:
         return self.head.loss(logits, batch)
 
-    def trainable_state_dict(self) -> dict[str, torch.Tensor]:
-        """Only the weights that train: what a checkpoint holds."""
+    def trainable_state_dict(self, copy: bool = True) -> dict[str, torch.Tensor]:
+        """Only the weights that train: what a checkpoint holds. copy=False: the live tensors, for a caller that
+        writes them out at once (a saved state), so that fine-tuning holds no second copy of the model to save."""
         trainable = {name for name, p in self.named_parameters() if p.requires_grad}
-        return {k: v.detach().clone() for k, v in self.state_dict().items() if k in trainable}
+        return {k: v.detach().clone() if copy else v.detach() for k, v in self.state_dict().items() if k in trainable}
 
     def parameter_counts(self) -> tuple[int, int]:
         """(trainable, total) parameter counts."""

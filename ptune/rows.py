@@ -29,20 +29,32 @@ from ptune.schema import prompt_length_of
 NON_EXPERIMENT_KEYS = ("paths", "data_dir", "device", "resume", "skip_done", "trainer.progress",
                        "trainer.save_checkpoint", "trainer.fold_prefix", "trainer.compile",
                        "trainer.cast_frozen", "hydra")
+# Keys added after rows were made, left out of the run id while they hold this default, so that adding such a key
+# with a neutral default keeps every earlier run id (and skip_done / resume across the change).
+NEUTRAL_DEFAULTS = {"task.split_dev": None, "task.split_by": None}
 PACKAGES = ("ptune", "torch", "transformers", "datasets", "hydra-core", "omegaconf", "seqeval", "numpy")
 
 
 def experiment_config(cfg) -> dict:
     resolved = OmegaConf.to_container(cfg, resolve=True, enum_to_str=True)
     for dotted in NON_EXPERIMENT_KEYS:
-        *parents, leaf = dotted.split(".")
-        node = resolved
-        for key in parents:
-            node = node.get(key, {})
+        node, leaf = parent_node(resolved, dotted)
         node.pop(leaf, None)
+    for dotted, default in NEUTRAL_DEFAULTS.items():
+        node, leaf = parent_node(resolved, dotted)
+        if leaf in node and node[leaf] == default:
+            del node[leaf]
     if prompt_length_of(cfg.method) is None:  # a method without prompts does not use it (its schema says so)
         resolved.pop("prompt_length", None)
     return resolved
+
+
+def parent_node(config: dict, dotted: str) -> tuple[dict, str]:
+    """(the dict that holds `dotted`'s last key, that key); an empty dict where a parent is missing."""
+    *parents, leaf = dotted.split(".")
+    for key in parents:
+        config = config.get(key, {})
+    return config, leaf
 
 
 def run_id(cfg) -> str:

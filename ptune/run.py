@@ -66,7 +66,7 @@ class RunState:
 
     def snapshot(self, config: dict) -> dict:
         """What resume needs to continue exactly where this run stands (see ptune/resume.py)."""
-        return {"config": config, "trainable": self.model.trainable_state_dict(),
+        return {"config": config, "trainable": self.model.trainable_state_dict(copy=False),
                 "optimizer": self.optimizer.state_dict(), "schedule": self.schedule.state_dict(),
                 "scaler": self.scaler.state_dict(), "data_order": self.data_order.get_state(),
                 "rngs": resume.capture_rngs(), "epoch": self.epoch, "batches": self.batches, "step": self.step,

@@ -92,11 +92,17 @@ def child(spec_json: str) -> int:
     return 0
 
 
-def run_one(spec: dict, timeout: float) -> dict:
-    """Run one measurement in a fresh interpreter; a crash or a timeout becomes a failed result."""
+def run_one(spec: dict, timeout: float, mmap_threshold: int = 0) -> dict:
+    """Run one measurement in a fresh interpreter; a crash or a timeout becomes a failed result.
+
+    mmap_threshold > 0 fixes glibc's mmap threshold (MALLOC_MMAP_THRESHOLD_) in that process: every allocation of
+    that size or more is mapped and unmapped on free, so the peak resident set counts the memory the run held,
+    not heap left behind by freed activations (which otherwise moves a CPU peak by +-10% between two identical
+    measurements). The same for ptune and every peer."""
     command = [sys.executable, str(Path(__file__).resolve()), json.dumps(spec)]
+    env = os.environ | ({"MALLOC_MMAP_THRESHOLD_": str(mmap_threshold)} if mmap_threshold > 0 else {})
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
         return {"status": "failed", "error": f"timed out after {timeout:.0f} s"}
     for line in reversed(done.stdout.splitlines()):

@@ -37,7 +37,8 @@ def markdown_table(report: dict) -> str:
     lines = [f"{s['task'].upper()} on {s['model']}, first {s['max_train_examples']} training examples, 1 epoch, batch "
              f"{s['batch_size']}, max length {s['max_length']}, psl {s['prompt_length']}; median of {s['repeat']} "
              f"measurement(s), one process each. {where}; torch {m['torch']}, transformers {m['transformers']}, "
-             f"peft {m['peft']}; ptune {commit[:10]}, {when}. Memory: {'; '.join(kinds) or 'n/a'}.",
+             f"peft {m['peft']}; ptune {commit[:10]}, {when}. Memory: {'; '.join(kinds) or 'n/a'}"
+             f"{allocator_note(s)}.",
              "", "| precision | method | implementation | examples/s | ms/step | peak MiB | trainable % "
              "| ptune ÷ peer examples/s | ptune ÷ peer memory |", "|---|---|---|---|---|---|---|---|---|"]
     ratio = {(r["precision"], r["method"]): r for r in report.get("ratios", [])}
@@ -54,6 +55,14 @@ def markdown_table(report: dict) -> str:
         lines.append(f"| {precision} | {e['method']} | {cell(name)} | {e['examples_per_second']:.1f} "
                      f"| {e['ms_per_step']:.0f} | {e['peak_memory_mib']:.0f} | {e['trainable_percent']:.3g} | {ratios} |")
     return "\n".join(lines)
+
+
+def allocator_note(settings: dict) -> str:
+    threshold = settings.get("malloc_mmap_threshold")
+    if not threshold:
+        return ""
+    return (f" (glibc mmap threshold fixed at {threshold // 1024} KiB in every process, so that the peak is memory "
+            "held rather than heap slack)")
 
 
 def finished(report: dict) -> str:
@@ -81,13 +90,13 @@ def newest_reports(folder: Path, changed: bool = False) -> list[tuple[Path, dict
 
 
 def changes_table(baselines: list[tuple[Path, dict]], changed: list[tuple[Path, dict]]) -> str:
-    """Each change measured: ptune's examples/s ratio to the same peer with the change switched off, next to the
+    """Each change measured: ptune's examples/s ratio to the same peer with one setting changed, next to the
     ratio of the shipped defaults (the newest plain bench of that device). Ratios to a peer measured in the same
     bench cancel most of a shared machine's drift between the two benches."""
     shipped = {(r["machine"].get("gpu") or "cpu", x["precision"], x["method"]): x
                for _, r in baselines for x in r.get("ratios", [])}
-    lines = ["| switched off (ptune only) | device | precision | method | ptune ÷ peer, switched off "
-             "| ptune ÷ peer, defaults | speed from the change | memory ÷ peer, off / defaults |",
+    lines = ["| changed (ptune only) | device | precision | method | ptune ÷ peer, changed "
+             "| ptune ÷ peer, defaults | defaults ÷ changed | memory ÷ peer, changed / defaults |",
              "|---|---|---|---|---|---|---|---|"]
     for path, report in changed:
         kind = report["machine"].get("gpu") or "cpu"
@@ -118,9 +127,10 @@ def readme_section(reports: list[tuple[Path, dict]], root: Path = ROOT,
             parts += ["", report["note"]]
     if table := changes_table(reports, list(changed)):
         names = ", ".join(f"`{p.name}`" for p, _ in changed)
-        parts += ["", f"Each change, measured: the same bench with one of ptune's speed changes switched off ({names}; "
-                  "`make bench BENCH_ARGS='--ptune KEY=VALUE'`). \"Speed from the change\" is ptune ÷ peer with the "
-                  "defaults over ptune ÷ peer with the change off.", "", table]
+        parts += ["", f"Each change, measured: the same bench with one of ptune's settings changed from its default "
+                  f"({names}; `make bench BENCH_ARGS='--ptune KEY=VALUE'`). \"defaults ÷ changed\" is ptune ÷ peer "
+                  "with the defaults over ptune ÷ peer with the change: above 1, the default is the faster.", "",
+                  table]
     return "\n".join(parts + [END])
 
 

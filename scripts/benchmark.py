@@ -119,14 +119,18 @@ def parse(argv=None):
     parser.add_argument("--no-warmup", dest="warmup", action="store_false",
                         help="skip the untimed device warm-up every measurement gets")
     parser.add_argument("--ptune", nargs="*", default=[], metavar="KEY=VALUE",
-                        help="extra overrides for ptune only: a change switched off (e.g. trainer.group_by_length=false) "
-                             "is measured against the same peers, and the README lists it under 'each change'")
+                        help="extra overrides for ptune only: a setting changed from its default (e.g. "
+                             "trainer.group_by_length=false) is measured against the same peers, and the README "
+                             "lists it under 'each change'")
     parser.add_argument("--tag", help="a word in the JSON's name (default: from --ptune, e.g. group_by_length-false)")
     parser.add_argument("--pairs", type=listing, default=[], metavar="METHOD=PEER", help="measure METHOD against PEER")
     parser.add_argument("--peers-file", help="a Python file run before the peers are looked up (may add to PEERS)")
     parser.add_argument("--out-dir", default="results/bench", help="where the JSON goes")
     parser.add_argument("--note", default="", help="a remark kept in the JSON and shown in the README")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds one measurement may take")
+    parser.add_argument("--mmap-threshold", type=int, default=131072,
+                        help="bytes: glibc's fixed mmap threshold in every measurement process, so that a CPU peak "
+                             "is memory held, not heap slack (default 128 KiB; 0: the allocator's own behaviour)")
     parser.add_argument("--budget", type=float, help="start no measurement after this many seconds (a GPU lease)")
     parser.add_argument("--child", help=argparse.SUPPRESS)  # = scripts/bench_measure.py SPEC
     args = parser.parse_args(argv)
@@ -151,7 +155,8 @@ def main(argv=None) -> int:
               "settings": {"task": args.task, "model": args.model, "data_dir": args.data_dir, "trainer": "bench",
                            "epochs": 1, "max_train_examples": args.max_train_examples, "batch_size": args.batch_size,
                            "max_length": args.max_length, "prompt_length": args.prompt_length, "seed": args.seed,
-                           "repeat": args.repeat, "precisions": args.precision, "ptune_overrides": args.ptune},
+                           "repeat": args.repeat, "precisions": args.precision, "ptune_overrides": args.ptune,
+                           "malloc_mmap_threshold": args.mmap_threshold},
               "machine": machine_info(args.device)}
     tag = f"{args.tag}-" if args.tag else ""
     path = Path(args.out_dir) / f"{device_kind(report['machine'])}-{args.model}-{'-'.join(args.precision)}-{tag}" \
@@ -161,7 +166,7 @@ def main(argv=None) -> int:
             print(f"time budget of {args.budget:.0f} s spent: {len(specs) - len(results)} measurement(s) left out",
                   file=sys.stderr)
             break
-        result = run_one(spec, args.timeout)
+        result = run_one(spec, args.timeout, args.mmap_threshold)
         results.append(result)
         figure = (f"{result['examples_per_second']:.1f} examples/s, {result['peak_memory_mib']:.0f} MiB"
                   if result["status"] == "completed" else f"failed: {result['error']}")

@@ -56,6 +56,7 @@ def test_bench_runs_ptune_and_reports_a_failing_peer_as_failed(tmp_path):
     assert path.name == f"cpu-tiny-bert-fp32-{time.strftime('%Y-%m-%d')}.json"
     report = json.loads(path.read_text())
     assert {"cpu", "cores", "torch", "transformers", "peft", "git"} <= set(report["machine"])
+    assert report["settings"]["malloc_mmap_threshold"] == 131072
     by_impl = {e["implementation"]: e for e in report["results"]}
     assert set(by_impl) == {"ptune", "raising"}
     ptune, peer = by_impl["ptune"], by_impl["raising"]
@@ -162,6 +163,7 @@ def test_a_change_switched_off_is_listed_against_the_shipped_defaults(tmp_path):
     text = readme.read_text()
     assert "From `bench/main.json`" in text and "From `bench/grouping-off.json`" not in text
     assert "| `trainer.group_by_length=false` | cpu | bf16 | ptv2 | 2.00 | 4.00 | 2.00x | 0.95 / 0.90 |" in text
+    assert "above 1, the default is the faster" in text
 
 
 def test_the_json_name_says_which_change_was_switched_off():

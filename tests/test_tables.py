@@ -19,10 +19,11 @@ REFERENCE_DIR = Path(__file__).resolve().parents[1] / "results" / "reference"
 
 
 def write_row(results: Path, task: str, model: str, method: str, seed: int, dev: dict | None,
-              psl: int | None = 16, status: str = "completed", trainable_percent: float = 1.5, lr: float = 0.01):
+              psl: int | None = 16, status: str = "completed", trainable_percent: float = 1.5, lr: float = 0.01,
+              best_epoch: int | None = None, epochs_run: int | None = None):
     run_id = f"{task}-{model}-{method}-psl{psl}-s{seed}-lr{lr}"
     row = {"run_id": run_id, "status": status, "task": task, "model": model, "method": method,
-           "prompt_length": psl, "seed": seed,
+           "prompt_length": psl, "seed": seed, "best_epoch": best_epoch, "epochs_run": epochs_run,
            "metrics": {"dev": {"best": dev, "last": dev}},
            "params": {"trainable": 1, "total": 2, "trainable_percent": trainable_percent},
            "config": {"seed": seed, "prompt_length": psl, "method": {"name": method, "lr": lr},
@@ -33,9 +34,16 @@ def write_row(results: Path, task: str, model: str, method: str, seed: int, dev:
     (folder / name).write_text(json.dumps(row))
 
 
-def parse_table(markdown: str) -> list[dict[str, str]]:
-    """The Markdown table's lines as dicts keyed by the header (cells stripped)."""
-    lines = [line for line in markdown.splitlines() if line.startswith("|")]
+def parse_table(markdown: str, number: int = 0) -> list[dict[str, str]]:
+    """The Markdown document's table `number` (0: the scores, 1: the epoch selection) as dicts keyed by its header."""
+    blocks, previous = [], False
+    for line in markdown.splitlines():
+        if line.startswith("|"):
+            if not previous:
+                blocks.append([])
+            blocks[-1].append(line)
+        previous = line.startswith("|")
+    lines = blocks[number]
     split = [[cell.strip() for cell in line.strip("|").split("|")] for line in lines]
     header, body = split[0], split[2:]
     assert all(len(cells) == len(header) for cells in body), lines
@@ -174,3 +182,28 @@ def test_a_real_run_row_lands_in_its_cell(make_cfg, real_data_dir, tmp_path):
     line = line_for(parse_table(render(SPECS["superglue"], rows, [])), "tiny-roberta", "ptv2", "ptune")
     assert line["RTE"] == f"{row['metrics']['dev']['best']['accuracy']:.1f} (1)"
     assert line["psl"] == "16" and line["trainable %"] == f"{row['params']['trainable_percent']:.3g}"
+
+
+def test_the_selection_table_shows_which_epoch_each_cell_reports(tmp_path):
+    """Best dev epochs 4, 9 and 10 of 10 (median 9): a cell whose best epoch is the last says 'still rising'."""
+    out = tmp_path / "results"
+    for seed, best in zip((1, 2, 3), (4, 10, 9)):
+        write_row(out, "rte", "minilm", "ptv2", seed, {"accuracy": 60.0}, best_epoch=best, epochs_run=10)
+    write_row(out, "copa", "minilm", "ptv2", 1, {"accuracy": 55.0}, best_epoch=20, epochs_run=20)
+    markdown = render(SPECS["superglue"], load_rows(out), [])
+    [line] = parse_table(markdown, 1)
+    assert (line["RTE"], line["COPA"], line["BoolQ"]) == ("9 (4-10) / 10", "20 / 20", "")
+    assert "A best epoch at the end of the schedule means the dev score was still rising" in markdown
+
+
+def test_a_precision_other_than_auto_is_part_of_the_setting(tmp_path):
+    out = tmp_path / "results"
+    for precision, accuracy in (("auto", 60.0), ("fp32", 62.0)):
+        write_row(out, "rte", "minilm", "ptv2", 1, {"accuracy": accuracy}, lr=precision)
+        path = next((out / "runs").glob(f"*lr{precision}")) / "row.json"
+        row = json.loads(path.read_text())
+        row["config"]["trainer"]["precision"] = precision
+        path.write_text(json.dumps(row))
+    lines = parse_table(render(SPECS["superglue"], load_rows(out), []))
+    assert line_for(lines, "minilm", "ptv2", "precision=fp32")["RTE"] == "62.0 (1)"
+    assert line_for(lines, "minilm", "ptv2", "ptune (trainer=default)")["RTE"] == "60.0 (1)"

@@ -45,12 +45,38 @@ class Task:
         return len(self.cfg.labels) if self.cfg.get("labels") else 2  # only some task schemas name labels
 
     # data -------------------------------------------------------------------------------------------
+    split_unit: str | None = None  # what task.split_dev splits the dev file by ("article"); None: not offered
+
+    @property
+    def split_dev(self):
+        """task.split_dev (ptune/tasks/dev_split.py): train and dev both cut from the official dev file."""
+        return self.cfg.get("split_dev")
+
+    def split_group(self, record: dict) -> str:
+        """The group a record belongs to for task.split_dev (its article, its passage)."""
+        raise NotImplementedError
+
     def examples(self, split: str) -> list[dict]:
         if split not in ("train", *self.eval_splits):
             raise ValueError(f"task {self.name}: unknown split {split!r}; expected train or one of {self.eval_splits}")
-        if self.data_dir is not None:
-            return self.local_examples(split)
-        return self.hub_examples(split)
+        if self.split_dev is not None:
+            return self.dev_part(split)
+        return self.read_split(split)
+
+    def read_split(self, split: str) -> list[dict]:
+        return self.local_examples(split) if self.data_dir is not None else self.hub_examples(split)
+
+    def dev_part(self, split: str) -> list[dict]:
+        from ptune.tasks.dev_split import split_by_group
+
+        if self.split_unit is None:
+            raise ValueError(f"task {self.name}: task.split_dev is not offered for this task")
+        if split not in ("train", "dev"):
+            raise ValueError(f"task {self.name} with split_dev: only train and dev exist, not {split!r}")
+        source = self.data_description().get("file") or f"{self.name}'s dev split"
+        train, held_out = split_by_group(self.read_split("dev"), self.split_dev, self.split_group, self.split_unit,
+                                         str(source))
+        return train if split == "train" else held_out
 
     def local_examples(self, split: str) -> list[dict]:
         raise NotImplementedError

@@ -5,10 +5,8 @@
     ptune run task=squad model=minilm data_dir=../shared/data task.split_dev=8   # only dev-v1.1.json at hand
 
 Data: the official json files `<data_dir>/squad/{train,dev}-v1.1.json` (2.0: `-v2.0.json`), else the hub.
-`task.split_dev` trains and evaluates on one official dev file split by article: the last N articles in
-file order (N = split_dev, or a fraction of the articles when 0 < split_dev < 1) are held out as "dev" and
-the others are "train". The split is deterministic, part of the run's config (and so of its run id), and
-the row's data section says so; numbers from it are not comparable with official dev scores.
+`task.split_dev` trains and evaluates on one official dev file split by article (ptune/tasks/dev_split.py);
+numbers from it are not comparable with official dev scores.
 Predictions: `predictions/dev/predictions.json` ({question id: answer text}) and, for 2.0,
 `null_odds.json`, so that the official scripts reproduce the row: `evaluate-v1.1.py dev-v1.1.json
 predictions.json`; `evaluate-v2.0.py dev-v2.0.json predictions.json` (the answers already include the
@@ -26,6 +24,7 @@ from omegaconf import MISSING
 from ptune.data import DataFileError, require_file
 from ptune.schema import TaskConfig
 from ptune.tasks.base import TASKS, Task
+from ptune.tasks.dev_split import split_note
 from ptune.tasks.qa_answers import best_answers
 from ptune.tasks.qa_windows import encode_windows
 from ptune.tasks.squad_metrics import score_squad
@@ -60,19 +59,6 @@ def read_squad_json(path: Path) -> list[dict]:
     return records
 
 
-def split_by_article(records: list[dict], held_out, source: str) -> tuple[list[dict], list[dict]]:
-    """(train, held out): the last `held_out` articles (a count, or a fraction in (0, 1)) in file order."""
-    titles = list(dict.fromkeys(record["title"] for record in records))
-    if isinstance(held_out, bool) or not isinstance(held_out, (int, float)):
-        raise ValueError(f"task.split_dev={held_out!r}: expected a number of articles or a fraction in (0, 1)")
-    count = round(held_out * len(titles)) if 0 < held_out < 1 else held_out
-    if count != int(count) or not 1 <= count < len(titles):
-        raise ValueError(f"task.split_dev={held_out!r}: {source} has {len(titles)} articles; hold out a whole "
-                         f"number from 1 to {len(titles) - 1} or a fraction in (0, 1)")
-    kept = set(titles[len(titles) - int(count):])
-    return [r for r in records if r["title"] not in kept], [r for r in records if r["title"] in kept]
-
-
 @dataclass
 class SquadConfig(TaskConfig):
     squad_version: int = MISSING            # the SQuAD release: 1 or 2 (unanswerable questions)
@@ -89,25 +75,15 @@ class SquadConfig(TaskConfig):
 class SquadTask(Task):
     config_class = SquadConfig
     head = "span"
+    split_unit = "article"
 
     @property
     def version(self) -> int:
         """The SQuAD release (1 or 2); the yaml's `version` is the task version that tables keep apart."""
         return int(self.cfg.squad_version)
 
-    @property
-    def split_dev(self):
-        return self.cfg.split_dev
-
-    # data -------------------------------------------------------------------------------------------
-    def examples(self, split: str) -> list[dict]:
-        if self.split_dev is None:
-            return super().examples(split)
-        if split not in ("train", "dev"):
-            raise ValueError(f"task {self.name} with split_dev: only train and dev exist, not {split!r}")
-        source = self.local_path("dev") if self.data_dir else self.data_description()["file"]
-        train, held_out = split_by_article(super().examples("dev"), self.split_dev, str(source))
-        return train if split == "train" else held_out
+    def split_group(self, record: dict) -> str:
+        return record["title"]
 
     def local_path(self, split: str) -> Path:
         return self.data_dir / self.cfg.local_folder / self.cfg.local_files[split]
@@ -131,8 +107,7 @@ class SquadTask(Task):
                   else f"hub {self.cfg.hub.path} {self.cfg.hub.splits.dev}")
         if self.split_dev is None:
             return {"file": source}
-        return {"file": source, "note": f"split_dev={self.split_dev}: train = the first articles of the official "
-                                        f"dev file, dev = its last articles held out (not the official dev set)"}
+        return {"file": source, "note": split_note(self.split_dev, self.split_unit)}
 
     # model side ---------------------------------------------------------------------------------------
     def features(self, examples, tokenizer, max_length):

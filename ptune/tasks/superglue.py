@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, List, Optional
 
 import torch
 from omegaconf import MISSING
@@ -19,6 +19,7 @@ from ptune.data import DataFileError, read_jsonl_lines, require_file
 from ptune.schema import TaskConfig
 from ptune.tasks import metrics
 from ptune.tasks.base import TASKS, Task
+from ptune.tasks.dev_split import split_note
 
 LOCAL_SPLIT_FILES = {"train": "train.jsonl", "dev": "val.jsonl", "test": "test.jsonl"}
 
@@ -34,6 +35,8 @@ class SuperGlueConfig(TaskConfig):
 class PairClassificationConfig(SuperGlueConfig):
     fields: List[str] = MISSING            # the two text fields of a record
     labels: List[str] = MISSING
+    split_by: Optional[str] = None         # the field task.split_dev groups records by (BoolQ: passage)
+    split_dev: Optional[Any] = None        # null, or a number / fraction of split_by groups held out as dev
 
 
 class SuperGlueTask(Task):
@@ -61,7 +64,23 @@ class SuperGlueTask(Task):
         return self.normalise(row)
 
     def has_split(self, split: str) -> bool:
+        if self.split_dev is not None:
+            return split in ("train", "dev")
         return self.data_dir is None or self.local_path(split).is_file()
+
+    @property
+    def split_unit(self) -> str | None:
+        return self.cfg.get("split_by")
+
+    def split_group(self, record: dict) -> str:
+        return record[self.cfg.split_by]
+
+    def data_description(self) -> dict:
+        if self.split_dev is None:
+            return {}
+        source = (f"super_glue/{self.cfg.local_name}/{LOCAL_SPLIT_FILES['dev']}" if self.data_dir
+                  else f"hub {self.cfg.hub.path} {self.cfg.hub.splits.dev}")
+        return {"file": source, "note": split_note(self.split_dev, self.split_unit)}
 
     def normalise(self, record: dict) -> dict:
         """Labels become class indices into cfg.labels (None when unlabelled: test, or the hub's -1).

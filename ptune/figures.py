@@ -1,0 +1,101 @@
+"""Figures from the result rows (`ptune table` draws them when matplotlib is installed: the `figures` extra).
+
+    results/figures/prompt_length-<task>.png   dev score vs prompt length, one line per (model, method, setting)
+    results/figures/trainable-<task>.png       dev score vs trainable % (log scale), one point per configuration
+
+A point is the mean over the seeds of one configuration (the same pooling as the tables' cells), with the
+sample standard deviation as an error bar; the score is the task's primary metric at the best dev epoch. A line
+of the prompt-length figure needs at least two prompt lengths, so figures appear only where a sweep made them.
+"""
+from __future__ import annotations
+
+import statistics
+from pathlib import Path
+
+from ptune.tables import config_digest, method_rank, setting_label
+
+
+def primary_dev(row: dict) -> float | None:
+    best = ((row.get("metrics") or {}).get("dev") or {}).get("best") or {}
+    value = best.get(row.get("primary_metric"))
+    return None if value is None else float(value)
+
+
+def configurations(rows: list[dict]) -> dict[str, list[dict]]:
+    """Per task: one point per configuration (its seeds pooled): model, method, psl, setting, trainable %, scores."""
+    pooled: dict[tuple, dict] = {}
+    for row in rows:
+        score = primary_dev(row)
+        if score is None:
+            continue
+        key = (row["task"], config_digest(row))
+        point = pooled.setdefault(key, {
+            "task": row["task"], "model": row["model"], "method": row["method"], "psl": row.get("prompt_length"),
+            "setting": setting_label(row), "metric": row.get("primary_metric"),
+            "trainable": (row.get("params") or {}).get("trainable_percent"), "scores": []})
+        point["scores"].append(score)
+    by_task: dict[str, list[dict]] = {}
+    for point in pooled.values():
+        point["mean"] = statistics.fmean(point["scores"])
+        point["std"] = statistics.stdev(point["scores"]) if len(point["scores"]) > 1 else 0.0
+        by_task.setdefault(point["task"], []).append(point)
+    return by_task
+
+
+def prompt_length_lines(points: list[dict]) -> dict[tuple, list[dict]]:
+    """(model, method, setting) -> its points sorted by prompt length; only lines with two lengths or more."""
+    lines: dict[tuple, list[dict]] = {}
+    for point in points:
+        if point["psl"] is not None:
+            lines.setdefault((point["model"], point["method"], point["setting"]), []).append(point)
+    return {key: sorted(found, key=lambda p: p["psl"]) for key, found in sorted(
+        lines.items(), key=lambda item: (item[0][0], method_rank(item[0][1]), item[0][2]))
+        if len({p["psl"] for p in found}) >= 2}
+
+
+def write_figures(rows: list[dict], out_dir: Path) -> list[Path]:
+    """Draw every figure the rows allow; returns the files written (none without matplotlib)."""
+    try:
+        import matplotlib
+    except ImportError:
+        return []
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written = []
+    out_dir = Path(out_dir)
+    for task, points in sorted(configurations(rows).items()):
+        metric = points[0]["metric"]
+        lines = prompt_length_lines(points)
+        if lines:
+            figure, axes = plt.subplots(figsize=(6, 4))
+            for (model, method, setting), line in lines.items():
+                axes.errorbar([p["psl"] for p in line], [p["mean"] for p in line], yerr=[p["std"] for p in line],
+                              marker="o", capsize=3, label=f"{model} {method} ({setting})")
+            axes.set_xscale("log", base=2)
+            axes.set(title=f"{task}: dev {metric} vs prompt length", xlabel="prompt length", ylabel=f"dev {metric}")
+            written.append(save(figure, axes, out_dir / f"prompt_length-{task}.png"))
+        shown = [p for p in points if p["trainable"]]
+        if len(shown) >= 2:
+            figure, axes = plt.subplots(figsize=(6, 4))
+            for method in sorted({p["method"] for p in shown}, key=method_rank):
+                mine = [p for p in shown if p["method"] == method]
+                axes.errorbar([p["trainable"] for p in mine], [p["mean"] for p in mine],
+                              yerr=[p["std"] for p in mine], marker="o", linestyle="none", capsize=3, label=method)
+            axes.set_xscale("log")
+            axes.set(title=f"{task}: dev {metric} vs trainable parameters", xlabel="trainable %",
+                     ylabel=f"dev {metric}")
+            written.append(save(figure, axes, out_dir / f"trainable-{task}.png"))
+    return written
+
+
+def save(figure, axes, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    axes.grid(alpha=0.3)
+    axes.legend(fontsize=7)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=100, metadata={"Software": None})  # no version stamp: same rows, same bytes
+    plt.close(figure)
+    return path

@@ -1,0 +1,52 @@
+"""ptune table's figures: points worked out by hand from rows written here; files drawn twice are the same bytes."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ptune.figures import configurations, prompt_length_lines, write_figures
+from ptune.rows import load_rows
+
+
+def write_row(results: Path, method: str, psl: int | None, seed: int, accuracy: float, percent: float):
+    run_id = f"rte-minilm-{method}-psl{psl}-s{seed}"
+    row = {"run_id": run_id, "status": "completed", "task": "rte", "model": "minilm", "method": method,
+           "prompt_length": psl, "seed": seed, "primary_metric": "accuracy",
+           "metrics": {"dev": {"best": {"accuracy": accuracy}}}, "params": {"trainable_percent": percent},
+           "config": {"seed": seed, "prompt_length": psl, "method": {"name": method}, "task": {"name": "rte"},
+                      "trainer": {"name": "default"}}}
+    (results / "runs" / run_id).mkdir(parents=True)
+    (results / "runs" / run_id / "row.json").write_text(json.dumps(row))
+
+
+@pytest.fixture
+def results(tmp_path) -> Path:
+    """ptv2 at psl 4 (seeds: 50, 54) and 16 (60, 62); prompt at psl 16 only; finetune once."""
+    out = tmp_path / "results"
+    for psl, scores in ((4, (50.0, 54.0)), (16, (60.0, 62.0))):
+        for seed, score in enumerate(scores, start=1):
+            write_row(out, "ptv2", psl, seed, score, 0.1 * psl)
+    write_row(out, "prompt", 16, 1, 55.0, 0.03)
+    write_row(out, "finetune", None, 1, 65.0, 100.0)
+    return out
+
+
+def test_points_pool_the_seeds_of_one_configuration(results):
+    points = configurations(load_rows(results))["rte"]
+    by_key = {(p["method"], p["psl"]): p for p in points}
+    assert by_key["ptv2", 4]["mean"] == 52.0 and by_key["ptv2", 4]["std"] == pytest.approx(2 ** 0.5 * 2)
+    assert by_key["ptv2", 16]["mean"] == 61.0 and by_key["finetune", None]["trainable"] == 100.0
+    lines = prompt_length_lines(points)
+    assert list(lines) == [("minilm", "ptv2", "trainer=default")]  # prompt has one length: no line
+    assert [p["psl"] for p in lines["minilm", "ptv2", "trainer=default"]] == [4, 16]
+
+
+def test_figures_are_drawn_and_redrawn_byte_for_byte(results, tmp_path):
+    pytest.importorskip("matplotlib")
+    first = write_figures(load_rows(results), tmp_path / "a")
+    second = write_figures(load_rows(results), tmp_path / "b")
+    assert [p.name for p in first] == ["prompt_length-rte.png", "trainable-rte.png"]
+    for a, b in zip(first, second):
+        assert a.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and a.read_bytes() == b.read_bytes()
