@@ -8,11 +8,13 @@ TRANSFORMERS ?= 5.17.0
 DEMO_RESULTS ?= outputs/demo/results
 SWEEP_DEMO ?= outputs/sweep-demo
 REPRODUCE ?= reproduce_minilm
+SEARCH_TASKS ?= copa wsc rte wic boolq conll03
+SEARCH_METHODS ?= finetune prompt prefix ptv2
 
 INSTALLED := $(VENV)/.installed
 BENCH_ARGS ?=
 
-.PHONY: help install test demo sweep-demo tables reproduce bench compat clean
+.PHONY: help install test demo sweep-demo tables search reproduce bench compat clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -41,6 +43,12 @@ sweep-demo: $(INSTALLED)  ## a 4-job sweep on 2 local joblib workers (prompt, pt
 
 tables: $(INSTALLED)  ## results/runs/*/row.json -> results/tables/*.md
 	$(BIN)/ptune table
+
+search: $(INSTALLED)  ## the settings search before `make reproduce`, task by task (SEARCH_TASKS=...), each finished (task, method) picked into conf/preset/by_run/
+	for task in $(SEARCH_TASKS); do for method in $(SEARCH_METHODS); do \
+	  HF_HUB_OFFLINE=1 $(BIN)/ptune run sweep=search_minilm_$$method task=$$task data_dir=$(DATA_DIR) skip_done=true resume=auto trainer.progress=false && \
+	  HF_HUB_OFFLINE=1 $(BIN)/ptune pick sweep=search_minilm_$$method task=$$task data_dir=$(DATA_DIR) --write || exit 1; \
+	done; done
 
 reproduce: $(INSTALLED)  ## the real-number tables (sweep=$(REPRODUCE): 72 runs, many CPU hours): prints done/left, continues where it stopped, then the tables
 	HF_HUB_OFFLINE=1 $(BIN)/ptune plan sweep=$(REPRODUCE) data_dir=$(DATA_DIR)

@@ -6,6 +6,7 @@
     ptune table [--results DIR]    render results/tables/*.md from the result rows
     ptune compare DIR              rows under DIR beside the committed rows of the same configurations
     ptune plan sweep=NAME ...      a sweep's runs done and left, and roughly how long the rest takes
+    ptune pick sweep=NAME [--write]   a search sweep's best settings per (task, method), as by_run presets
 
 Errors print as `error: <what is wrong and how to fix it>`; exit code 2 for a command or config to change,
 1 for a run that failed, 143 for a run stopped by SIGTERM (its state saved: rerun with resume=true).
@@ -21,7 +22,8 @@ COMMANDS = {"run": "train and evaluate (Hydra: ptune run --help)",
             "eval": "score a saved run on a split (ptune eval --help)",
             "table": "render comparison tables from rows",
             "compare": "print rows beside the committed rows of the same configurations",
-            "plan": "a sweep's runs done and left, and how long the rest takes"}
+            "plan": "a sweep's runs done and left, and how long the rest takes",
+            "pick": "a search sweep's best settings per (task, method) (--write: as presets)"}
 
 
 def usage() -> str:
@@ -78,6 +80,10 @@ def dispatch(command: str, rest: list[str]) -> int:
         from ptune.plan import main as plan_main
 
         return plan_main(rest)
+    if command == "pick":
+        from ptune.pick import main as pick_main
+
+        return pick_main(rest)
     if command == "compare":
         from ptune.compare import main as compare_main
 

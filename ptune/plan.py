@@ -5,15 +5,19 @@
 The grid is the sweep yaml's `hydra.sweeper.params` (comma lists) times the command's own KEY=A,B overrides;
 each job is composed as `ptune run` would compose it, and it is done when its run id has a completed row under
 its results_dir (what skip_done=true skips). The estimate for a job left is the training time of done rows of
-the same (task, method), scaled by epochs; jobs with no such row are counted as unknown. Evaluation time is
-not included.
+the same (task, method), scaled by epochs; for a (task, method) with none done yet, any completed row under the
+same results_dir with the same task, method, backbone, max length and precision gives seconds per training
+example, times the job's training examples (read from its data) and epochs; the rest are counted as unknown.
+Evaluation time is not included.
 """
 from __future__ import annotations
 
 import argparse
 import itertools
+import json
 import statistics
 from dataclasses import dataclass
+from pathlib import Path
 
 import yaml
 
@@ -30,21 +34,28 @@ class Job:
     epochs: int
     run_id: str
     row: dict | None  # its completed row, when done
+    similar: tuple = ()  # (task, method, model, max_length, precision): rows of other runs that time it
+    train_examples: int | None = None  # what it will train on, when its data can be read
+    results_dir: str = "results"
 
 
 def grid(overrides: list[str]) -> list[list[str]]:
-    """One override list per job: the sweep file's params and the command's comma lists, expanded."""
+    """One override list per job: the sweep file's params and the command's comma lists, expanded. A key given
+    on the command line replaces the sweep file's list for it (as in `ptune run`)."""
     params: dict[str, list[str]] = {}
     fixed = []
     for override in overrides:
         key, _, value = override.partition("=")
         if key == "sweep":
-            params |= sweep_params(value)
+            params = sweep_params(value) | params
             fixed.append(override)
         elif "," in value and not value.startswith(("[", "{")):
             params[key] = value.split(",")
         else:
+            params.pop(key, None)
             fixed.append(override)
+    fixed_keys = {override.partition("=")[0] for override in fixed}
+    params = {key: values for key, values in params.items() if key not in fixed_keys}
     keys = list(params)
     return [fixed + [f"{k}={v}" for k, v in zip(keys, values)] for values in itertools.product(*params.values())]
 
@@ -66,12 +77,59 @@ def sweep_params(name: str) -> dict[str, list[str]]:
 
 def jobs(overrides: list[str]) -> list[Job]:
     found = []
+    counts: dict[str, int | None] = {}
     for job_overrides in grid(overrides):
         cfg = compose(job_overrides)
         identifier = run_id(cfg)
-        found.append(Job(job_overrides, cfg.task.name, cfg.method.name, int(cfg.trainer.epochs), identifier,
-                         completed_row(cfg.paths.results_dir, identifier)))
+        row = completed_row(cfg.paths.results_dir, identifier)
+        similar = (cfg.task.name, cfg.method.name, cfg.model.name, int(cfg.task.max_length), job_precision(cfg))
+        examples = None if row else train_examples(cfg, counts)
+        found.append(Job(job_overrides, cfg.task.name, cfg.method.name, int(cfg.trainer.epochs), identifier, row,
+                         similar, examples, str(cfg.paths.results_dir)))
     return found
+
+
+def job_precision(cfg) -> str:
+    from ptune.training import autocast_dtype, pick_device, precision_name
+
+    try:
+        return precision_name(autocast_dtype(cfg.trainer.precision, pick_device(cfg.device)))
+    except ValueError:
+        return str(cfg.trainer.precision)
+
+
+def train_examples(cfg, counts: dict) -> int | None:
+    """How many examples the job trains on per epoch (None when its data cannot be read here)."""
+    from omegaconf import OmegaConf
+
+    from ptune.tasks import build_task
+
+    key = OmegaConf.to_yaml(cfg.task) + str(cfg.data_dir)
+    if key not in counts:
+        try:
+            counts[key] = len(build_task(cfg.task, cfg.data_dir).examples("train"))
+        except Exception:  # no data at hand: the job stays unestimated
+            counts[key] = None
+    limit = cfg.trainer.get("max_train_examples")
+    return counts[key] if counts[key] is None or not limit else min(counts[key], int(limit))
+
+
+def seconds_per_example(results_dir: str | Path) -> dict[tuple, float]:
+    """Median training seconds per example and epoch of every completed row under results_dir, keyed as
+    Job.similar: what times a (task, method) that this sweep has not run yet."""
+    samples: dict[tuple, list[float]] = {}
+    for path in sorted(Path(results_dir, "runs").glob("*/row.json")):
+        try:
+            row = json.loads(path.read_text())
+            config, record = row["config"], row.get("hyperparameters") or {}
+            key = (config["task"]["name"], config["method"]["name"], config["model"]["name"],
+                   int(config["task"]["max_length"]), record.get("precision_used", "fp32"))
+            per_example = row["train_seconds"] / (row["epochs_run"] * row["data"]["train_examples"])
+        except (KeyError, TypeError, ValueError, ZeroDivisionError, json.JSONDecodeError):
+            continue
+        if row.get("status") == "completed":
+            samples.setdefault(key, []).append(per_example)
+    return {key: statistics.median(values) for key, values in samples.items()}
 
 
 def seconds_per_epoch(done: list[Job]) -> dict[tuple[str, str], float]:
@@ -84,9 +142,10 @@ def seconds_per_epoch(done: list[Job]) -> dict[tuple[str, str], float]:
     return {key: statistics.median(values) for key, values in samples.items()}
 
 
-def summary(found: list[Job]) -> list[str]:
+def summary(found: list[Job], results_dir: str | Path | None = None) -> list[str]:
     done = [job for job in found if job.row is not None]
     rates = seconds_per_epoch(done)
+    other_rates = seconds_per_example(results_dir) if results_dir else {}
     cells: dict[tuple[str, str], list[int]] = {}
     left_seconds, unknown = 0.0, 0
     for job in found:
@@ -96,6 +155,8 @@ def summary(found: list[Job]) -> list[str]:
             cell[0] += 1
         elif (job.task, job.method) in rates:
             left_seconds += rates[job.task, job.method] * job.epochs
+        elif job.similar in other_rates and job.train_examples:
+            left_seconds += other_rates[job.similar] * job.train_examples * job.epochs
         else:
             unknown += 1
     tasks = list(dict.fromkeys(job.task for job in found))
@@ -104,9 +165,9 @@ def summary(found: list[Job]) -> list[str]:
     for task in tasks:
         lines.append(f"| {task} | " + " | ".join(
             "{}/{}".format(*cells[task, m]) if (task, m) in cells else "" for m in methods) + " |")
-    estimate = f"about {left_seconds / 3600:.1f} h of training for the runs with a done (task, method) to go by"
+    estimate = f"about {left_seconds / 3600:.1f} h of training for the runs with a done row to time them by"
     if unknown:
-        estimate += f"; {unknown} run(s) of (task, method) pairs with no done run yet: not estimated"
+        estimate += f"; {unknown} run(s) with no such row: not estimated"
     lines += ["", f"{len(done)} of {len(found)} runs done, {len(found) - len(done)} left: {estimate}."]
     return lines
 
@@ -115,5 +176,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ptune plan", description=__doc__.split("\n\n")[0])
     parser.add_argument("overrides", nargs="*", help="sweep=NAME and any KEY=VALUE or KEY=A,B of the run")
     args = parser.parse_args(argv)
-    print("\n".join(summary(jobs(args.overrides))))
+    found = jobs(args.overrides)
+    print("\n".join(summary(found, found[0].results_dir if found else None)))
     return 0

@@ -1,0 +1,120 @@
+"""Settings chosen by a search: per (task, method), the searched values with the best dev score, as a preset.
+
+    ptune pick sweep=search_minilm_ptv2 data_dir=../shared/data           # the choice per (task, method)
+    ptune pick sweep=search_minilm_ptv2 data_dir=../shared/data --write   # and write them as by_run presets
+
+The runs are the sweep's grid (as `ptune plan` expands it). A (task, method) is picked only when every one of
+its runs has a completed row; the searched keys are the overrides whose values differ between those runs
+(method.lr, prompt_length, ...). The score is the task's primary metric at the best dev epoch (one seed per
+setting: the paper's practice); ties go to the better last-epoch score, then to the earlier run of the grid.
+--write puts the winner's searched values into conf/preset/by_run/<preset>_<method>_<model>_<task>.yaml, which
+`preset=<preset>` then applies to the final runs; its comment lists every candidate's score.
+"""
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from ptune.config import compose, config_dir
+from ptune.plan import Job, jobs
+
+
+@dataclass
+class Choice:
+    task: str
+    method: str
+    keys: list[str]  # the searched override keys
+    ranked: list[tuple[tuple, Job]]  # (score key, job), best first
+    preset: str
+    model: str
+    sweep: str
+
+    @property
+    def best(self) -> Job:
+        return self.ranked[0][1]
+
+    def values(self, job: Job) -> dict[str, str]:
+        found = dict(override.split("=", 1) for override in job.overrides if "=" in override)
+        return {key: found[key] for key in self.keys}
+
+    def path(self) -> Path:
+        return config_dir() / "preset" / "by_run" / f"{self.preset}_{self.method}_{self.model}_{self.task}.yaml"
+
+
+def dev_scores(row: dict) -> tuple[float, float]:
+    """(best-epoch, last-epoch) dev score of the row's primary metric."""
+    dev = (row.get("metrics") or {}).get("dev") or {}
+    metric = row["primary_metric"]
+    return float(dev["best"][metric]), float((dev.get("last") or {}).get(metric, float("-inf")))
+
+
+def choices(found: list[Job], sweep: str) -> tuple[list[Choice], list[str]]:
+    """The picks for the (task, method) groups whose runs are all done; a line for each group that is not."""
+    groups: dict[tuple[str, str], list[Job]] = {}
+    for job in found:
+        groups.setdefault((job.task, job.method), []).append(job)
+    picked, waiting = [], []
+    for (task, method), group in groups.items():
+        done = [job for job in group if job.row is not None]
+        if len(done) < len(group):
+            waiting.append(f"{task} {method}: {len(done)}/{len(group)} search runs done, not picked yet")
+            continue
+        keys = searched_keys(group)
+        ranked = sorted(((dev_scores(job.row), -order), job) for order, job in enumerate(group))
+        ranked.reverse()
+        preset = dict(o.split("=", 1) for o in group[0].overrides if "=" in o).get("preset", "none")
+        picked.append(Choice(task, method, keys, [(score, job) for score, job in ranked], preset,
+                             str(compose(group[0].overrides).model.name), sweep))
+    return picked, waiting
+
+
+def searched_keys(group: list[Job]) -> list[str]:
+    values: dict[str, set[str]] = {}
+    for job in group:
+        for override in job.overrides:
+            key, _, value = override.partition("=")
+            values.setdefault(key, set()).add(value)
+    return [key for key, seen in values.items() if len(seen) > 1 and key != "seed"]
+
+
+def preset_text(choice: Choice) -> str:
+    metric = choice.best.row["primary_metric"]
+    lines = ["# @package _global_",
+             f"# Chosen by `ptune pick sweep={choice.sweep}`: the best dev {metric} (best epoch, seed 1) of its "
+             f"{len(choice.ranked)} runs",
+             f"# of {choice.method} on {choice.task} (rows under {choice.best.results_dir}/runs/):"]
+    for (best, last), job in [(score[0], job) for score, job in choice.ranked]:
+        setting = " ".join(f"{k}={v}" for k, v in choice.values(job).items())
+        lines.append(f"#   {setting}: best {best:.2f}, last {last:.2f}  ({job.run_id})")
+    lines.append(f'preset_applied: "{choice.preset}: {", ".join(choice.keys)} chosen by sweep={choice.sweep}"')
+    nested: dict = {}
+    for key, value in choice.values(choice.best).items():
+        *parents, leaf = key.split(".")
+        node = nested
+        for parent in parents:
+            node = node.setdefault(parent, {})
+        node[leaf] = yaml.safe_load(value)
+    return "\n".join(lines) + "\n" + yaml.safe_dump(nested, sort_keys=False)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ptune pick", description=__doc__.split("\n\n")[0])
+    parser.add_argument("overrides", nargs="*", help="sweep=NAME (a search sweep) and any KEY=VALUE of its runs")
+    parser.add_argument("--write", action="store_true", help="write the picks as conf/preset/by_run/*.yaml")
+    args = parser.parse_args(argv)
+    sweep = next((o.split("=", 1)[1] for o in args.overrides if o.startswith("sweep=")), None)
+    if sweep is None:
+        raise SystemExit("ptune pick: name the search, e.g. ptune pick sweep=search_minilm_ptv2 data_dir=...")
+    picked, waiting = choices(jobs(args.overrides), sweep)
+    for choice in picked:
+        (best, _), _ = choice.ranked[0]
+        setting = " ".join(f"{k}={v}" for k, v in choice.values(choice.best).items())
+        print(f"{choice.task} {choice.method}: {setting} (dev {best:.2f} of {len(choice.ranked)} runs)")
+        if args.write:
+            choice.path().write_text(preset_text(choice))
+            print(f"  wrote {choice.path()}")
+    print("\n".join(waiting))
+    return 0

@@ -1,0 +1,63 @@
+"""ptune pick: a search sweep's best settings per (task, method), written as the by_run preset the final runs use."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import yaml
+
+import ptune.config
+import ptune.pick
+import ptune.plan
+from ptune.config import compose
+from ptune.pick import choices, preset_text
+from ptune.plan import grid, jobs
+
+SEARCH = ["sweep=search_minilm_ptv2", "task=copa"]
+
+
+def complete(results_dir, job, best, last):
+    folder = results_dir / "runs" / job.run_id
+    folder.mkdir(parents=True)
+    row = {"status": "completed", "primary_metric": "accuracy",
+           "metrics": {"dev": {"best": {"accuracy": best}, "last": {"accuracy": last}}}}
+    (folder / "row.json").write_text(json.dumps(row))
+
+
+def test_the_command_line_narrows_the_search_grid_as_ptune_run_would():
+    combos = grid(SEARCH)
+    assert len(combos) == 3 * 2  # lr x prompt length, one task, one seed
+    assert all(combo.count("task=copa") == 1 and not any(o.startswith("task=rte") for o in combo) for combo in combos)
+
+
+def test_the_best_dev_score_wins_and_is_written_as_the_preset_the_final_runs_use(tmp_path, monkeypatch):
+    conf = shutil.copytree(ptune.config.config_dir(), tmp_path / "conf")  # the preset is written into a copy
+    for module in (ptune.config, ptune.pick, ptune.plan):
+        monkeypatch.setattr(module, "config_dir", lambda: conf)
+    overrides = [*SEARCH, f"paths.results_dir={tmp_path}"]
+    found = jobs(overrides)
+    scores = [(55.0, 50.0), (61.0, 60.0), (61.0, 58.0), (40.0, 40.0), (58.0, 58.0)]
+    for job, (best, last) in zip(found, scores):
+        complete(tmp_path, job, best, last)
+    picked, waiting = choices(jobs(overrides), "search_minilm_ptv2")
+    assert picked == [] and waiting == ["copa ptv2: 5/6 search runs done, not picked yet"]
+
+    complete(tmp_path, found[5], 61.0, 60.0)  # ties found[1]; found[2] has a worse last score
+    (choice,), waiting = choices(jobs(overrides), "search_minilm_ptv2")
+    assert waiting == [] and choice.keys == ["method.lr", "prompt_length"]
+    assert choice.best.run_id == found[1].run_id
+    winner = dict(o.split("=", 1) for o in found[1].overrides)
+    text = preset_text(choice)
+    preset = yaml.safe_load(text)
+    assert preset["method"]["lr"] == float(winner["method.lr"])
+    assert preset["prompt_length"] == int(winner["prompt_length"])
+    assert text.count("#   method.lr=") == 6 and choice.path() == conf / "preset/by_run/minilm_ptv2_minilm_copa.yaml"
+
+    # Applied as preset=minilm's by_run file, it sets the final runs; the search's own runs keep their ids.
+    before = compose(["preset=minilm", "model=minilm", "method=ptv2", "task=copa"])
+    choice.path().write_text(text)
+    final = compose(["preset=minilm", "model=minilm", "method=ptv2", "task=copa"])
+    assert (before.method.lr, before.prompt_length) != (final.method.lr, final.prompt_length)
+    assert final.method.lr == preset["method"]["lr"] and final.prompt_length == preset["prompt_length"]
+    assert final.preset_applied.startswith("minilm: method.lr, prompt_length chosen by")
+    assert [job.run_id for job in jobs(overrides)] == [job.run_id for job in found]
