@@ -36,6 +36,10 @@ class Choice:
     def best(self) -> Job:
         return self.ranked[0][1]
 
+    def scores(self) -> list[tuple[float, float, Job]]:
+        """(best-epoch, last-epoch, job) per candidate, best first."""
+        return [(best, last, job) for ((best, last), _), job in self.ranked]
+
     def values(self, job: Job) -> dict[str, str]:
         found = dict(override.split("=", 1) for override in job.overrides if "=" in override)
         return {key: found[key] for key in self.keys}
@@ -86,7 +90,7 @@ def preset_text(choice: Choice) -> str:
              f"# Chosen by `ptune pick sweep={choice.sweep}`: the best dev {metric} (best epoch, seed 1) of its "
              f"{len(choice.ranked)} runs",
              f"# of {choice.method} on {choice.task} (rows under {choice.best.results_dir}/runs/):"]
-    for (best, last), job in [(score[0], job) for score, job in choice.ranked]:
+    for best, last, job in choice.scores():
         setting = " ".join(f"{k}={v}" for k, v in choice.values(job).items())
         lines.append(f"#   {setting}: best {best:.2f}, last {last:.2f}  ({job.run_id})")
     lines.append(f'preset_applied: "{choice.preset}: {", ".join(choice.keys)} chosen by sweep={choice.sweep}"')
@@ -110,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("ptune pick: name the search, e.g. ptune pick sweep=search_minilm_ptv2 data_dir=...")
     picked, waiting = choices(jobs(args.overrides), sweep)
     for choice in picked:
-        (best, _), _ = choice.ranked[0]
+        best = choice.scores()[0][0]
         setting = " ".join(f"{k}={v}" for k, v in choice.values(choice.best).items())
         print(f"{choice.task} {choice.method}: {setting} (dev {best:.2f} of {len(choice.ranked)} runs)")
         if args.write:

@@ -30,7 +30,7 @@ def test_the_command_line_narrows_the_search_grid_as_ptune_run_would():
     assert all(combo.count("task=copa") == 1 and not any(o.startswith("task=rte") for o in combo) for combo in combos)
 
 
-def test_the_best_dev_score_wins_and_is_written_as_the_preset_the_final_runs_use(tmp_path, monkeypatch):
+def test_the_best_dev_score_wins_and_is_written_as_the_preset_the_final_runs_use(tmp_path, monkeypatch, capsys):
     conf = shutil.copytree(ptune.config.config_dir(), tmp_path / "conf")  # the preset is written into a copy
     for module in (ptune.config, ptune.pick, ptune.plan):
         monkeypatch.setattr(module, "config_dir", lambda: conf)
@@ -55,7 +55,10 @@ def test_the_best_dev_score_wins_and_is_written_as_the_preset_the_final_runs_use
 
     # Applied as preset=minilm's by_run file, it sets the final runs; the search's own runs keep their ids.
     before = compose(["preset=minilm", "model=minilm", "method=ptv2", "task=copa"])
-    choice.path().write_text(text)
+    assert ptune.pick.main([*overrides, "--write"]) == 0
+    setting = f"method.lr={winner['method.lr']} prompt_length={winner['prompt_length']}"
+    assert f"copa ptv2: {setting} (dev 61.00 of 6 runs)" in capsys.readouterr().out
+    assert choice.path().read_text() == text
     final = compose(["preset=minilm", "model=minilm", "method=ptv2", "task=copa"])
     assert (before.method.lr, before.prompt_length) != (final.method.lr, final.prompt_length)
     assert final.method.lr == preset["method"]["lr"] and final.prompt_length == preset["prompt_length"]
