@@ -4,6 +4,7 @@ Nothing here knows a method by name: what a method trains and whether it uses pr
 its own declarations (Method.trains_backbone_parameter, a prompt_length key in its schema)."""
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -217,3 +218,30 @@ def test_frozen_linears_stored_in_bf16_compute_the_same_numbers(model_name, meth
     assert grads_a.keys() == grads_b.keys()
     for name in grads_a:
         assert torch.equal(grads_a[name], grads_b[name]), name
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").is_file(), reason="reads Linux's /proc/self/maps")
+def test_casting_the_frozen_linears_releases_the_checkpoints_memory_map(tmp_path):
+    """Weights loaded from safetensors point into the file's memory map; after the cast nothing may, or the fp32
+    file pages stay resident next to the bf16 copies (ptune.training.own_weights)."""
+    import gc
+
+    from transformers import AutoConfig, AutoModel
+
+    from ptune.training import cast_frozen_linears
+
+    config = AutoConfig.for_model("bert", vocab_size=512, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                                  intermediate_size=64)
+    AutoModel.from_config(config).save_pretrained(tmp_path, safe_serialization=True)
+    checkpoint = str(tmp_path / "model.safetensors")
+    model = AutoModel.from_pretrained(tmp_path).requires_grad_(False)
+    model.pooler.requires_grad_(True)  # a layer that trains keeps its fp32 weights
+    gc.collect()
+    assert checkpoint in Path("/proc/self/maps").read_text()  # the premise: loading maps the file
+    expected = {name: p.detach().clone() for name, p in model.named_parameters()}
+    assert cast_frozen_linears(model, torch.bfloat16) == 2 * 6  # q, k, v, attention out, intermediate, out
+    gc.collect()
+    assert checkpoint not in Path("/proc/self/maps").read_text()
+    for name, param in model.named_parameters():
+        assert torch.equal(param.float(), expected[name].to(param.dtype).float()), name
+    assert model.pooler.dense.weight.dtype == torch.float32 and model.pooler.dense.weight.requires_grad
