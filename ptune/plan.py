@@ -5,9 +5,10 @@
 The grid is the sweep yaml's `hydra.sweeper.params` (comma lists) times the command's own KEY=A,B overrides;
 each job is composed as `ptune run` would compose it, and it is done when its run id has a completed row under
 its results_dir (what skip_done=true skips). The estimate for a job left is the training time of done rows of
-the same (task, method), scaled by epochs; for a (task, method) with none done yet, any completed row under the
-same results_dir with the same task, method, backbone, max length and precision gives seconds per training
-example, times the job's training examples (read from its data) and epochs; the rest are counted as unknown.
+the same (task, method), scaled by epochs (the fastest such row: others were slowed by a shared machine); for a
+(task, method) with none done yet, any completed row under the same results_dir with the same task, method,
+backbone, max length and precision gives seconds per training example, times the job's training examples (read
+from its data) and epochs; the rest are counted as not timed. The table gives each task's hours left.
 Evaluation time is not included.
 """
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,8 +115,10 @@ def train_examples(cfg, counts: dict) -> int | None:
 
 
 def seconds_per_example(results_dir: str | Path) -> dict[tuple, float]:
-    """Median training seconds per example and epoch of every completed row under results_dir, keyed as
-    Job.similar: what times a (task, method) that this sweep has not run yet."""
+    """The fastest training seconds per example and epoch of the completed rows under results_dir, keyed as
+    Job.similar: what times a (task, method) that this sweep has not run yet. The fastest, not the median: a
+    shared machine only ever slows a run down (rows made next to other runs took up to 8x longer), so the
+    fastest row is the closest to the run alone."""
     samples: dict[tuple, list[float]] = {}
     for path in sorted(Path(results_dir, "runs").glob("*/row.json")):
         try:
@@ -129,17 +131,17 @@ def seconds_per_example(results_dir: str | Path) -> dict[tuple, float]:
             continue
         if row.get("status") == "completed":
             samples.setdefault(key, []).append(per_example)
-    return {key: statistics.median(values) for key, values in samples.items()}
+    return {key: min(values) for key, values in samples.items()}
 
 
 def seconds_per_epoch(done: list[Job]) -> dict[tuple[str, str], float]:
-    """Median training seconds per epoch of the done rows, per (task, method)."""
+    """The fastest training seconds per epoch of the done rows, per (task, method) (see seconds_per_example)."""
     samples: dict[tuple[str, str], list[float]] = {}
     for job in done:
         epochs = job.row.get("epochs_run") or job.epochs
         if job.row.get("train_seconds") and epochs:
             samples.setdefault((job.task, job.method), []).append(job.row["train_seconds"] / epochs)
-    return {key: statistics.median(values) for key, values in samples.items()}
+    return {key: min(values) for key, values in samples.items()}
 
 
 def summary(found: list[Job], results_dir: str | Path | None = None) -> list[str]:
@@ -147,29 +149,41 @@ def summary(found: list[Job], results_dir: str | Path | None = None) -> list[str
     rates = seconds_per_epoch(done)
     other_rates = seconds_per_example(results_dir) if results_dir else {}
     cells: dict[tuple[str, str], list[int]] = {}
-    left_seconds, unknown = 0.0, 0
+    task_seconds: dict[str, float] = {}
+    task_unknown: dict[str, int] = {}
     for job in found:
         cell = cells.setdefault((job.task, job.method), [0, 0])
         cell[1] += 1
         if job.row is not None:
             cell[0] += 1
-        elif (job.task, job.method) in rates:
-            left_seconds += rates[job.task, job.method] * job.epochs
+            continue
+        if (job.task, job.method) in rates:
+            seconds = rates[job.task, job.method] * job.epochs
         elif job.similar in other_rates and job.train_examples:
-            left_seconds += other_rates[job.similar] * job.train_examples * job.epochs
+            seconds = other_rates[job.similar] * job.train_examples * job.epochs
         else:
-            unknown += 1
+            task_unknown[job.task] = task_unknown.get(job.task, 0) + 1
+            continue
+        task_seconds[job.task] = task_seconds.get(job.task, 0.0) + seconds
+    left_seconds, unknown = sum(task_seconds.values()), sum(task_unknown.values())
     tasks = list(dict.fromkeys(job.task for job in found))
     methods = list(dict.fromkeys(job.method for job in found))
-    lines = ["| task | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
+    lines = ["| task | " + " | ".join(methods) + " | hours left |", "|---|" + "---|" * (len(methods) + 1)]
     for task in tasks:
         lines.append(f"| {task} | " + " | ".join(
-            "{}/{}".format(*cells[task, m]) if (task, m) in cells else "" for m in methods) + " |")
+            "{}/{}".format(*cells[task, m]) if (task, m) in cells else "" for m in methods)
+            + f" | {hours_left(task_seconds.get(task, 0.0), task_unknown.get(task, 0))} |")
     estimate = f"about {left_seconds / 3600:.1f} h of training for the runs with a done row to time them by"
     if unknown:
         estimate += f"; {unknown} run(s) with no such row: not estimated"
     lines += ["", f"{len(done)} of {len(found)} runs done, {len(found) - len(done)} left: {estimate}."]
     return lines
+
+
+def hours_left(seconds: float, unknown: int) -> str:
+    """A task's estimate: its timed hours, and how many of its runs could not be timed."""
+    text = f"{seconds / 3600:.1f}" if seconds or not unknown else ""
+    return text + (f"{' + ' if text else ''}{unknown} not timed" if unknown else "")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -32,6 +32,7 @@ def test_the_command_line_narrows_the_search_grid_as_ptune_run_would():
 
 def test_the_best_dev_score_wins_and_is_written_as_the_preset_the_final_runs_use(tmp_path, monkeypatch, capsys):
     conf = shutil.copytree(ptune.config.config_dir(), tmp_path / "conf")  # the preset is written into a copy
+    (conf / "preset/by_run/minilm_ptv2_minilm_copa.yaml").unlink(missing_ok=True)  # as before any search
     for module in (ptune.config, ptune.pick, ptune.plan):
         monkeypatch.setattr(module, "config_dir", lambda: conf)
     overrides = [*SEARCH, f"paths.results_dir={tmp_path}"]

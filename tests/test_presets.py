@@ -5,6 +5,7 @@ import csv
 from pathlib import Path
 
 import pytest
+import yaml
 from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
 from hydra.types import RunMode
@@ -96,7 +97,16 @@ def test_every_per_run_preset_names_real_groups_and_is_picked_up(path):
     if task not in TASKS:
         pytest.skip(f"task {task} has no conf/task yaml yet")
     cfg = compose([f"preset={preset}", f"method={method}", f"model={model}", f"task={task}"])
-    assert cfg.preset_applied.endswith(f"settings for {model} on {task}")
+    written = yaml.safe_load(path.read_text())
+    assert cfg.preset_applied == written["preset_applied"]  # the file's own label, not the preset's fallback
+    assert model in cfg.preset_applied or "chosen by sweep=" in cfg.preset_applied  # paper's name the run, picks the search
+    for key in ("prompt_length", "method.lr", "trainer.epochs"):
+        *parents, leaf = key.split(".")
+        node, value = written, cfg
+        for part in parents:
+            node, value = node.get(part, {}), value[part]
+        if leaf in node:
+            assert value[leaf] == node[leaf], (path.name, key)
 
 
 @pytest.mark.parametrize("path", BY_TASK, ids=lambda path: path.stem)
