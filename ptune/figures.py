@@ -53,6 +53,17 @@ def prompt_length_lines(points: list[dict]) -> dict[tuple, list[dict]]:
         if len({p["psl"] for p in found}) >= 2}
 
 
+def trainable_series(points: list[dict]) -> dict[tuple, list[dict]]:
+    """(model, method, setting) -> its points with a trainable %: cells made with other schedules or settings are
+    separate series, never one legend entry."""
+    series: dict[tuple, list[dict]] = {}
+    for point in points:
+        if point["trainable"]:
+            series.setdefault((point["model"], point["method"], point["setting"]), []).append(point)
+    return {key: sorted(found, key=lambda p: p["trainable"]) for key, found in
+            sorted(series.items(), key=lambda item: (item[0][0], method_rank(item[0][1]), item[0][2]))}
+
+
 def write_figures(rows: list[dict], out_dir: Path) -> list[Path]:
     """Draw every figure the rows allow; returns the files written (none without matplotlib)."""
     try:
@@ -75,13 +86,13 @@ def write_figures(rows: list[dict], out_dir: Path) -> list[Path]:
             axes.set_xscale("log", base=2)
             axes.set(title=f"{task}: dev {metric} vs prompt length", xlabel="prompt length", ylabel=f"dev {metric}")
             written.append(save(figure, axes, out_dir / f"prompt_length-{task}.png"))
-        shown = [p for p in points if p["trainable"]]
-        if len(shown) >= 2:
+        series = trainable_series(points)
+        if sum(len(found) for found in series.values()) >= 2:
             figure, axes = plt.subplots(figsize=(6, 4))
-            for method in sorted({p["method"] for p in shown}, key=method_rank):
-                mine = [p for p in shown if p["method"] == method]
+            for (model, method, setting), mine in series.items():
                 axes.errorbar([p["trainable"] for p in mine], [p["mean"] for p in mine],
-                              yerr=[p["std"] for p in mine], marker="o", linestyle="none", capsize=3, label=method)
+                              yerr=[p["std"] for p in mine], marker="o", linestyle="none", capsize=3,
+                              label=f"{model} {method} ({setting})")
             axes.set_xscale("log")
             axes.set(title=f"{task}: dev {metric} vs trainable parameters", xlabel="trainable %",
                      ylabel=f"dev {metric}")

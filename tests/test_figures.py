@@ -6,17 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from ptune.figures import configurations, prompt_length_lines, write_figures
+from ptune.figures import configurations, prompt_length_lines, trainable_series, write_figures
 from ptune.rows import load_rows
 
 
-def write_row(results: Path, method: str, psl: int | None, seed: int, accuracy: float, percent: float):
-    run_id = f"rte-minilm-{method}-psl{psl}-s{seed}"
+def write_row(results: Path, method: str, psl: int | None, seed: int, accuracy: float, percent: float,
+              trainer: str = "default"):
+    run_id = f"rte-minilm-{method}-psl{psl}-s{seed}-{trainer}"
     row = {"run_id": run_id, "status": "completed", "task": "rte", "model": "minilm", "method": method,
            "prompt_length": psl, "seed": seed, "primary_metric": "accuracy",
            "metrics": {"dev": {"best": {"accuracy": accuracy}}}, "params": {"trainable_percent": percent},
            "config": {"seed": seed, "prompt_length": psl, "method": {"name": method}, "task": {"name": "rte"},
-                      "trainer": {"name": "default"}}}
+                      "trainer": {"name": trainer}}}
     (results / "runs" / run_id).mkdir(parents=True)
     (results / "runs" / run_id / "row.json").write_text(json.dumps(row))
 
@@ -50,3 +51,12 @@ def test_figures_are_drawn_and_redrawn_byte_for_byte(results, tmp_path):
     assert [p.name for p in first] == ["prompt_length-rte.png", "trainable-rte.png"]
     for a, b in zip(first, second):
         assert a.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and a.read_bytes() == b.read_bytes()
+
+
+def test_the_trainable_figure_keeps_cells_of_other_settings_apart(results):
+    write_row(results, "ptv2", 16, 1, 58.0, 1.6, trainer="demo")  # the same method on another schedule
+    series = trainable_series(configurations(load_rows(results))["rte"])
+    assert list(series) == [("minilm", "finetune", "trainer=default"), ("minilm", "prompt", "trainer=default"),
+                            ("minilm", "ptv2", "trainer=default"), ("minilm", "ptv2", "trainer=demo")]
+    assert [p["psl"] for p in series["minilm", "ptv2", "trainer=default"]] == [4, 16]
+    assert [p["mean"] for p in series["minilm", "ptv2", "trainer=demo"]] == [58.0]
