@@ -8,7 +8,8 @@ its results_dir (what skip_done=true skips). The estimate for a job left is the 
 the same (task, method), scaled by epochs (the fastest such row: others were slowed by a shared machine); for a
 (task, method) with none done yet, any completed row under the same results_dir with the same task, method,
 backbone, max length and precision gives seconds per training example, times the job's training examples (read
-from its data) and epochs; the rest are counted as not timed. The table gives each task's hours left.
+from its data) and epochs; the rest are counted as not timed. A job whose twin under reuse_rows_from will be
+copied (ptune/reuse.py) costs nothing. The table gives each task's hours left.
 Evaluation time is not included.
 """
 from __future__ import annotations
@@ -23,7 +24,8 @@ import yaml
 
 from ptune.config import compose, config_dir
 from ptune.resume import completed_row
-from ptune.rows import run_id
+from ptune.reuse import find_twin
+from ptune.rows import experiment_config, run_id
 
 
 @dataclass
@@ -37,6 +39,7 @@ class Job:
     similar: tuple = ()  # (task, method, model, max_length, precision): rows of other runs that time it
     train_examples: int | None = None  # what it will train on, when its data can be read
     results_dir: str = "results"
+    reusable: bool = False  # not done, but its twin under reuse_rows_from is copied instead of trained (ptune/reuse.py)
 
 
 def grid(overrides: list[str]) -> list[list[str]]:
@@ -82,10 +85,12 @@ def jobs(overrides: list[str]) -> list[Job]:
         cfg = compose(job_overrides)
         identifier = run_id(cfg)
         row = completed_row(cfg.paths.results_dir, identifier)
+        reusable = bool(not row and cfg.reuse_rows_from
+                        and find_twin(cfg.reuse_rows_from, identifier, experiment_config(cfg)))
         similar = (cfg.task.name, cfg.method.name, cfg.model.name, int(cfg.task.max_length), job_precision(cfg))
-        examples = None if row else train_examples(cfg, counts)
+        examples = None if row or reusable else train_examples(cfg, counts)
         found.append(Job(job_overrides, cfg.task.name, cfg.method.name, int(cfg.trainer.epochs), identifier, row,
-                         similar, examples, str(cfg.paths.results_dir)))
+                         similar, examples, str(cfg.paths.results_dir), reusable))
     return found
 
 
@@ -157,6 +162,8 @@ def summary(found: list[Job], results_dir: str | Path | None = None) -> list[str
         if job.row is not None:
             cell[0] += 1
             continue
+        if job.reusable:
+            continue
         if (job.task, job.method) in rates:
             seconds = rates[job.task, job.method] * job.epochs
         elif job.similar in other_rates and job.train_examples:
@@ -176,6 +183,9 @@ def summary(found: list[Job], results_dir: str | Path | None = None) -> list[str
     estimate = f"about {left_seconds / 3600:.1f} h of training for the runs with a done row to time them by"
     if unknown:
         estimate += f"; {unknown} run(s) with no such row: not estimated"
+    reusable = sum(job.reusable for job in found)
+    if reusable:
+        estimate += f"; {reusable} run(s) copy a finished twin under reuse_rows_from (no training)"
     lines += ["", f"{len(done)} of {len(found)} runs done, {len(found) - len(done)} left: {estimate}."]
     return lines
 

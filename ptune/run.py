@@ -23,7 +23,7 @@ import hydra
 import torch
 from omegaconf import DictConfig, OmegaConf
 
-from ptune import checkpoint, distributed, feature_cache, resume, rows, sweeps
+from ptune import checkpoint, distributed, feature_cache, resume, reuse, rows, sweeps
 from ptune.backbones import load_tokenizer
 from ptune.batching import epoch_batches, inference_batches
 from ptune.checks import validate
@@ -182,10 +182,12 @@ def execute(cfg: DictConfig) -> dict:
     if cfg.skip_done and (done := resume.completed_row(cfg.paths.results_dir, identifier)):
         log.info("run %s: already done (skip_done=true), skipped", identifier)
         return done
+    config = rows.experiment_config(cfg)
+    if cfg.reuse_rows_from and (twin := reuse.find_twin(cfg.reuse_rows_from, identifier, config)):
+        return reuse.adopt(twin, run_folder, identifier, config)
     resume_mode = resume.resume_mode(cfg.resume)
     ranks, device = distributed.setup(pick_device(cfg.device))  # under torchrun: this rank's device
     dtype = autocast_dtype(cfg.trainer.precision, device)  # an impossible precision fails before any work
-    config = rows.experiment_config(cfg)
     saved = resume.find_state(cfg.paths.output_dir, identifier, config, resume_mode)
     row = {"run_id": identifier, "status": "running", "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
            "task": cfg.task.name, "model": cfg.model.name, "method": cfg.method.name,

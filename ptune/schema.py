@@ -99,6 +99,7 @@ class RunConfig:
     device: str = MISSING
     resume: Any = MISSING       # false | true | auto (ptune/resume.py)
     skip_done: bool = MISSING
+    reuse_rows_from: Optional[str] = None  # a results folder whose same-computation rows are copied, not rerun
     preset_applied: Optional[str] = None  # set by preset=paper: which published settings applied
 
 

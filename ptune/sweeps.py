@@ -25,7 +25,7 @@ from ptune import gpu_slots
 
 log = logging.getLogger(__name__)
 OUTCOME_FILE = "outcome.json"
-SUCCESS = ("completed", "skipped")
+SUCCESS = ("completed", "skipped", "reused")
 
 
 def unset(key: str, meaning: str):
@@ -61,7 +61,7 @@ def run_job(cfg, execute) -> float:
     already_done = bool(cfg.skip_done) and resume.completed_row(cfg.paths.results_dir, identifier) is not None
     try:
         row = execute(cfg)
-        outcome |= {"status": "skipped" if already_done else "completed",
+        outcome |= {"status": "skipped" if already_done else "reused" if row.get("reused_from") else "completed",
                     "row": str(Path(cfg.paths.results_dir) / "runs" / identifier / "row.json")}
         if row.get("primary_metric"):
             outcome["dev"] = {row["primary_metric"]: dev_score(row)}
@@ -87,7 +87,7 @@ def collect(sweep_dir: Path) -> list[dict]:
 
 def summary_lines(outcomes: list[dict]) -> list[str]:
     counts = {status: sum(o["status"] == status for o in outcomes) for status in dict.fromkeys(
-        ["completed", "skipped", *(o["status"] for o in outcomes)])}
+        ["completed", "skipped", "reused", *(o["status"] for o in outcomes)])}
     lines = [f"sweep: {len(outcomes)} jobs: " + ", ".join(f"{n} {status}" for status, n in counts.items())]
     for o in outcomes:
         job = f"#{o['job']}" if o["job"] is not None else "#?"

@@ -1,0 +1,67 @@
+"""reuse_rows_from: a final run that repeats a search's run (same config but the preset label) copies its row and
+predictions instead of training; any other difference trains."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ptune import plan, rows, run
+from test_resume import prediction_files, run_folder
+from test_runner import SMOKE
+from test_superglue_samples import write_samples
+
+
+def search_and_final(make_cfg, tmp_path, *overrides):
+    data = write_samples(tmp_path)
+    search = make_cfg(*SMOKE, "method=ptv2", f"data_dir={data}", "preset_applied=the search",
+                      f"paths.results_dir={tmp_path / 'results' / 'search'}", *overrides)
+    final = make_cfg(*SMOKE, "method=ptv2", f"data_dir={data}", "preset_applied=chosen by the search",
+                     f"reuse_rows_from={tmp_path / 'results' / 'search'}", *overrides)
+    return search, final
+
+
+def must_not_train(*args, **kwargs):
+    raise AssertionError("trained although a twin was there")
+
+
+def test_a_final_run_with_a_finished_twin_copies_its_row_and_predictions(make_cfg, tmp_path, monkeypatch):
+    search, final = search_and_final(make_cfg, tmp_path)
+    trained = run.execute(search)
+    assert rows.run_id(final) != trained["run_id"]  # the label keeps the search apart from the finals
+    monkeypatch.setattr(run, "train_and_evaluate", must_not_train)
+    reused = run.execute(final)
+    assert reused["run_id"] == rows.run_id(final) and reused["config"] == rows.experiment_config(final)
+    assert reused["metrics"] == trained["metrics"] and reused["history"] == trained["history"]
+    assert reused["reused_from"] == {"run_id": trained["run_id"], "folder": f"search/runs/{trained['run_id']}"}
+    assert json.loads((run_folder(final, reused) / "row.json").read_text()) == json.loads(json.dumps(reused))
+    assert prediction_files(run_folder(final, reused)) == prediction_files(run_folder(search, trained))
+    assert [row["run_id"] for row in rows.load_rows(Path(final.paths.results_dir))] == [reused["run_id"]]
+
+
+@pytest.mark.parametrize("difference", ["seed=2", "method.lr=0.02"])
+def test_a_run_that_differs_in_anything_but_the_label_trains(make_cfg, tmp_path, monkeypatch, difference):
+    search, final = search_and_final(make_cfg, tmp_path)
+    run.execute(search)
+    other = make_cfg(*SMOKE, "method=ptv2", f"data_dir={final.data_dir}", "preset_applied=chosen by the search",
+                     f"reuse_rows_from={final.reuse_rows_from}", difference)
+    monkeypatch.setattr(run, "train_and_evaluate", must_not_train)
+    with pytest.raises(AssertionError, match="trained although"):
+        run.execute(other)
+
+
+def test_reuse_rows_from_changes_no_run_id(make_cfg):
+    assert rows.run_id(make_cfg(*SMOKE)) == rows.run_id(make_cfg(*SMOKE, "reuse_rows_from=results/search"))
+
+
+def test_plan_counts_a_reusable_run_as_left_but_costing_no_training(make_cfg, tmp_path):
+    search, final = search_and_final(make_cfg, tmp_path)
+    run.execute(search)
+    overrides = [*SMOKE, "method=ptv2", f"data_dir={final.data_dir}", "preset_applied=chosen by the search",
+                 f"paths.results_dir={final.paths.results_dir}", f"paths.output_dir={tmp_path / 'outputs'}"]
+    job, = plan.jobs([*overrides, f"reuse_rows_from={final.reuse_rows_from}"])
+    assert job.row is None and job.reusable
+    assert "1 run(s) copy a finished twin" in plan.summary([job])[-1]
+    job, = plan.jobs(overrides)
+    assert not job.reusable
