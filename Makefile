@@ -41,8 +41,9 @@ sweep-demo: $(INSTALLED)  ## a 4-job sweep on 2 local joblib workers (prompt, pt
 		task=rte model=minilm trainer=smoke trainer.max_train_examples=200 trainer.max_eval_examples=100 \
 		data_dir=$(DATA_DIR) paths.results_dir=$(SWEEP_DEMO)/results paths.output_dir=$(SWEEP_DEMO)
 
-tables: $(INSTALLED)  ## results/runs/*/row.json -> results/tables/*.md
+tables: $(INSTALLED)  ## results/runs/*/row.json -> results/tables/*.md, results/figures/*.png and the README's results section
 	$(BIN)/ptune table
+	$(BIN)/python scripts/results_report.py
 
 search: $(INSTALLED)  ## the settings search before `make reproduce`, task by task (SEARCH_TASKS=...), each finished (task, method) picked into conf/preset/by_run/
 	for task in $(SEARCH_TASKS); do for method in $(SEARCH_METHODS); do \
@@ -53,7 +54,7 @@ search: $(INSTALLED)  ## the settings search before `make reproduce`, task by ta
 reproduce: $(INSTALLED)  ## the real-number tables (sweep=$(REPRODUCE): 72 runs, many CPU hours): prints done/left, continues where it stopped, then the tables
 	HF_HUB_OFFLINE=1 $(BIN)/ptune plan sweep=$(REPRODUCE) data_dir=$(DATA_DIR)
 	HF_HUB_OFFLINE=1 $(BIN)/ptune run sweep=$(REPRODUCE) data_dir=$(DATA_DIR) skip_done=true resume=auto trainer.progress=false
-	$(BIN)/ptune table
+	$(MAKE) tables
 
 bench: $(INSTALLED)  ## ptune vs plain transformers / peft on RTE (fp32, bf16): table, results/bench/*.json, README section (BENCH_ARGS=...)
 	$(BIN)/python -c "import peft" 2>/dev/null || $(BIN)/pip install --quiet -c constraints.txt -e ".[bench]"

@@ -134,11 +134,12 @@ def readme_section(reports: list[tuple[Path, dict]], root: Path = ROOT,
     return "\n".join(parts + [END])
 
 
-def rewrite(readme_text: str, section: str, readme_name: str = "README.md") -> str:
-    if readme_text.count(START) != 1 or readme_text.count(END) != 1 or readme_text.index(START) > readme_text.index(END):
-        raise ValueError(f"{readme_name}: expected one {START} line followed by one {END} line around the speed section")
-    head, rest = readme_text.split(START)
-    return head + section + rest.split(END, 1)[1]
+def rewrite(readme_text: str, section: str, readme_name: str = "README.md", start: str = START, end: str = END) -> str:
+    """The README with the text from the `start` line to the `end` line replaced by `section` (which has both)."""
+    if readme_text.count(start) != 1 or readme_text.count(end) != 1 or readme_text.index(start) > readme_text.index(end):
+        raise ValueError(f"{readme_name}: expected one {start} line followed by one {end} line around its section")
+    head, rest = readme_text.split(start)
+    return head + section + rest.split(end, 1)[1]
 
 
 def main(argv=None) -> int:

@@ -20,11 +20,11 @@ REFERENCE_DIR = Path(__file__).resolve().parents[1] / "results" / "reference"
 
 def write_row(results: Path, task: str, model: str, method: str, seed: int, dev: dict | None,
               psl: int | None = 16, status: str = "completed", trainable_percent: float = 1.5, lr: float = 0.01,
-              best_epoch: int | None = None, epochs_run: int | None = None):
+              best_epoch: int | None = None, epochs_run: int | None = None, last: dict | None = None):
     run_id = f"{task}-{model}-{method}-psl{psl}-s{seed}-lr{lr}"
     row = {"run_id": run_id, "status": status, "task": task, "model": model, "method": method,
            "prompt_length": psl, "seed": seed, "best_epoch": best_epoch, "epochs_run": epochs_run,
-           "metrics": {"dev": {"best": dev, "last": dev}},
+           "metrics": {"dev": {"best": dev, "last": dev if last is None else last}},
            "params": {"trainable": 1, "total": 2, "trainable_percent": trainable_percent},
            "config": {"seed": seed, "prompt_length": psl, "method": {"name": method, "lr": lr},
                       "task": {"name": task}, "trainer": {"name": "default", "max_train_examples": None}}}
@@ -35,7 +35,8 @@ def write_row(results: Path, task: str, model: str, method: str, seed: int, dev:
 
 
 def parse_table(markdown: str, number: int = 0) -> list[dict[str, str]]:
-    """The Markdown document's table `number` (0: the scores, 1: the epoch selection) as dicts keyed by its header."""
+    """The Markdown document's table `number` (0: the scores, 1: the epoch selection, 2: the last-epoch scores) as
+    dicts keyed by its header."""
     blocks, previous = [], False
     for line in markdown.splitlines():
         if line.startswith("|"):
@@ -194,6 +195,19 @@ def test_the_selection_table_shows_which_epoch_each_cell_reports(tmp_path):
     [line] = parse_table(markdown, 1)
     assert (line["RTE"], line["COPA"], line["BoolQ"]) == ("9 (4-10) / 10", "20 / 20", "")
     assert "A best epoch at the end of the schedule means the dev score was still rising" in markdown
+
+
+def test_the_last_epoch_table_scores_the_same_runs_without_selecting_an_epoch(tmp_path):
+    """Best-epoch RTE 60 / 70 / 80 against last-epoch 50 / 52 / 54 (mean 52, sample std 2)."""
+    out = tmp_path / "results"
+    for seed, best, last in zip((1, 2, 3), (60.0, 70.0, 80.0), (50.0, 52.0, 54.0)):
+        write_row(out, "rte", "minilm", "ptv2", seed, {"accuracy": best}, best_epoch=3, epochs_run=10,
+                  last={"accuracy": last})
+    markdown = render(SPECS["superglue"], load_rows(out), [])
+    assert line_for(parse_table(markdown, 0), "minilm", "ptv2", "ptune")["RTE"] == "70.0 ± 10.0 (3)"
+    [line] = parse_table(markdown, 2)
+    assert (line["RTE"], line["COPA"]) == ("52.0 ± 2.0 (3)", "")
+    assert "Last epoch: the same runs scored at the end of their schedule" in markdown
 
 
 def test_a_precision_other_than_auto_is_part_of_the_setting(tmp_path):
