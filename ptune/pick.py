@@ -20,6 +20,7 @@ import yaml
 
 from ptune.config import compose, config_dir
 from ptune.plan import Job, jobs
+from ptune.portable import portable_path
 
 
 @dataclass
@@ -89,7 +90,7 @@ def preset_text(choice: Choice) -> str:
     lines = ["# @package _global_",
              f"# Chosen by `ptune pick sweep={choice.sweep}`: the best dev {metric} (best epoch, seed 1) of its "
              f"{len(choice.ranked)} runs",
-             f"# of {choice.method} on {choice.task} (rows under {choice.best.results_dir}/runs/):"]
+             f"# of {choice.method} on {choice.task} (rows under {portable_path(choice.best.results_dir)}/runs/):"]
     for best, last, job in choice.scores():
         setting = " ".join(f"{k}={v}" for k, v in choice.values(job).items())
         lines.append(f"#   {setting}: best {best:.2f}, last {last:.2f}  ({job.run_id})")

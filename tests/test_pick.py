@@ -48,7 +48,9 @@ def test_the_best_dev_score_wins_and_is_written_as_the_preset_the_final_runs_use
     assert waiting == [] and choice.keys == ["method.lr", "prompt_length"]
     assert choice.best.run_id == found[1].run_id
     winner = dict(o.split("=", 1) for o in found[1].overrides)
+    monkeypatch.chdir(tmp_path.parent)  # the project root: the committed preset names its rows relative to it
     text = preset_text(choice)
+    assert f"(rows under {tmp_path.name}/runs/)" in text and str(tmp_path.parent) not in text
     preset = yaml.safe_load(text)
     assert preset["method"]["lr"] == float(winner["method.lr"])
     assert preset["prompt_length"] == int(winner["prompt_length"])
