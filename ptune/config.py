@@ -3,11 +3,32 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
+from omegaconf import OmegaConf
+
 
 def config_dir() -> Path:
     """conf/ shipped inside the wheel (ptune/conf), else the checkout's top-level conf/."""
     packaged = Path(__file__).resolve().parent / "conf"
     return packaged if packaged.is_dir() else Path(__file__).resolve().parents[1] / "conf"
+
+
+def by_run_prompt_length(prefix: str, *, _root_) -> int:
+    """${by_run_prompt_length:minilm_ptv2}: the prompt length in conf/preset/by_run/<prefix>_<model>_<task>.yaml,
+    the one the settings search chose for that preset and method. The searches of prompt and prefix tuning run at
+    ptv2's choice (conf/sweep/search_minilm_prompt.yaml), so the methods compare at one prompt length per task."""
+    path = config_dir() / "preset" / "by_run" / f"{prefix}_{_root_.model.name}_{_root_.task.name}.yaml"
+    where = f"prompt_length=${{by_run_prompt_length:{prefix}}}: {path}"
+    if not path.is_file():
+        raise ValueError(f"{where} does not exist: run and pick that search first "
+                         f"(ptune pick sweep=search_<preset>_<method> task={_root_.task.name} --write)")
+    value = (yaml.safe_load(path.read_text()) or {}).get("prompt_length")
+    if value is None:
+        raise ValueError(f"{where} sets no prompt_length")
+    return int(value)
+
+
+OmegaConf.register_new_resolver("by_run_prompt_length", by_run_prompt_length, replace=True)
 
 
 def compose(overrides: list[str] | None = None):

@@ -5,7 +5,8 @@
 
 The runs are the sweep's grid (as `ptune plan` expands it). A (task, method) is picked only when every one of
 its runs has a completed row; the searched keys are the overrides whose values differ between those runs
-(method.lr, prompt_length, ...). The score is the task's primary metric at the best dev epoch (one seed per
+(method.lr, prompt_length, ...), and prompt_length always for a method with prompts, since the final runs repeat
+it (prompt and prefix tuning search the learning rate only, at ptv2's chosen prompt length). The score is the task's primary metric at the best dev epoch (one seed per
 setting: the paper's practice); ties go to the better last-epoch score, then to the earlier run of the grid.
 --write puts the winner's searched values into conf/preset/by_run/<preset>_<method>_<model>_<task>.yaml, which
 `preset=<preset>` then applies to the final runs; its comment lists every candidate's score.
@@ -17,10 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from omegaconf import OmegaConf
 
 from ptune.config import compose, config_dir
 from ptune.plan import Job, jobs
 from ptune.portable import portable_path
+from ptune.schema import prompt_length_of
 
 
 @dataclass
@@ -42,7 +45,11 @@ class Choice:
         return [(best, last, job) for ((best, last), _), job in self.ranked]
 
     def values(self, job: Job) -> dict[str, str]:
+        """The job's value of each searched key: its override, else its composed config's (prompt_length)."""
         found = dict(override.split("=", 1) for override in job.overrides if "=" in override)
+        if any(key not in found for key in self.keys):
+            cfg = compose(job.overrides)
+            found |= {key: str(OmegaConf.select(cfg, key)) for key in self.keys if key not in found}
         return {key: found[key] for key in self.keys}
 
     def path(self) -> Path:
@@ -68,11 +75,14 @@ def choices(found: list[Job], sweep: str) -> tuple[list[Choice], list[str]]:
             waiting.append(f"{task} {method}: {len(done)}/{len(group)} search runs done, not picked yet")
             continue
         keys = searched_keys(group)
+        cfg = compose(group[0].overrides)
+        if prompt_length_of(cfg.method) is not None and "prompt_length" not in keys:
+            keys.append("prompt_length")  # the final runs repeat the winner's prompt length, searched or not
         ranked = sorted(((dev_scores(job.row), -order), job) for order, job in enumerate(group))
         ranked.reverse()
         preset = dict(o.split("=", 1) for o in group[0].overrides if "=" in o).get("preset", "none")
         picked.append(Choice(task, method, keys, [(score, job) for score, job in ranked], preset,
-                             str(compose(group[0].overrides).model.name), sweep))
+                             str(cfg.model.name), sweep))
     return picked, waiting
 
 

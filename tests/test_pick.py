@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
+import pytest
 import yaml
 
 import ptune.config
@@ -67,3 +69,29 @@ def test_the_best_dev_score_wins_and_is_written_as_the_preset_the_final_runs_use
     assert final.method.lr == preset["method"]["lr"] and final.prompt_length == preset["prompt_length"]
     assert final.preset_applied.startswith("minilm: method.lr, prompt_length chosen by")
     assert [job.run_id for job in jobs(overrides)] == [job.run_id for job in found]
+
+
+def conf_copy(tmp_path, monkeypatch):
+    conf = shutil.copytree(ptune.config.config_dir(), tmp_path / "conf")
+    for module in (ptune.config, ptune.pick, ptune.plan):
+        monkeypatch.setattr(module, "config_dir", lambda: conf)
+    return conf
+
+
+def test_prompt_and_prefix_search_the_learning_rate_at_ptv2s_chosen_prompt_length(tmp_path, monkeypatch):
+    conf = conf_copy(tmp_path, monkeypatch)
+    ptv2_pick = conf / "preset/by_run/minilm_ptv2_minilm_wsc.yaml"
+    ptv2_pick.unlink(missing_ok=True)
+    overrides = ["sweep=search_minilm_prefix", "task=wsc", f"paths.results_dir={tmp_path}"]
+    with pytest.raises(Exception, match=re.escape(f"{ptv2_pick} does not exist: run and pick that search first")):
+        jobs(overrides)  # Hydra wraps the resolver's error; its message names the missing file
+
+    ptv2_pick.write_text('# @package _global_\npreset_applied: "minilm: chosen"\nmethod:\n  lr: 0.01\nprompt_length: 32\n')
+    found = jobs(overrides)
+    assert len(found) == 3 and {compose(job.overrides).prompt_length for job in found} == {32}
+    for job, best in zip(found, (60.0, 66.0, 62.0)):
+        complete(tmp_path, job, best, best)
+    (choice,), _ = choices(jobs(overrides), "search_minilm_prefix")
+    assert choice.keys == ["method.lr", "prompt_length"] and choice.best.run_id == found[1].run_id
+    preset = yaml.safe_load(preset_text(choice))
+    assert preset["prompt_length"] == 32 and preset["method"]["lr"] == compose(found[1].overrides).method.lr
