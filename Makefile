@@ -9,7 +9,7 @@ DEMO_RESULTS ?= outputs/demo/results
 SWEEP_DEMO ?= outputs/sweep-demo
 REPRODUCE ?= reproduce_minilm
 SEARCH_TASKS ?= copa wsc rte wic boolq conll03
-SEARCH_METHODS ?= finetune prompt prefix ptv2
+SEARCH_METHODS ?= ptv2 finetune prompt prefix  # ptv2 first: prompt and prefix search at its chosen prompt length
 
 INSTALLED := $(VENV)/.installed
 BENCH_ARGS ?=
