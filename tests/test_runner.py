@@ -117,9 +117,10 @@ def test_cli_sweeps_four_methods_into_one_table(tmp_path):
     table = ptune("table", "--results", str(results), "--out", str(tmp_path / "tables"))
     assert table.returncode == 0, table.stderr[-3000:]
     text = (tmp_path / "tables" / "superglue.md").read_text()
-    scores, selection = text.split("\nSelection:")
-    assert len([line for line in scores.splitlines() if line.startswith("| tiny-roberta")]) == 4, text
-    assert len([line for line in selection.splitlines() if line.startswith("| tiny-roberta")]) == 4, text
+    scores, rest = text.split("\nSelection:")
+    selection, last = rest.split("\nLast epoch:")
+    for table in (scores, selection, last):
+        assert len([line for line in table.splitlines() if line.startswith("| tiny-roberta")]) == 4, text
 
 
 def test_the_progress_bar_does_not_change_the_run(make_cfg, tmp_path):
