@@ -92,7 +92,11 @@ def git_state() -> dict:
 
 
 def provenance(device: str, data_dir=None) -> dict:
-    return {"versions": versions(), "git": git_state(), "device": device,
+    """Where and how the run ran. cpu_threads: torch's intra-op threads; float sums, and so the last digits of a
+    run, depend on it (OMP_NUM_THREADS=1 runs two single-threaded runs side by side on a small machine)."""
+    import torch
+
+    return {"versions": versions(), "git": git_state(), "device": device, "cpu_threads": torch.get_num_threads(),
             "platform": platform.platform(), "argv": [portable_argument(arg, data_dir) for arg in sys.argv[1:]]}
 
 

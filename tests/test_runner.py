@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 from hydra.errors import ConfigCompositionException, MissingConfigException
 
 from ptune import rows, run
@@ -131,3 +132,14 @@ def test_the_progress_bar_does_not_change_the_run(make_cfg, tmp_path):
             for show in (False, True)]
     assert runs[0]["run_id"] == runs[1]["run_id"]
     assert runs[0]["history"] == runs[1]["history"]
+
+
+def test_the_row_records_the_cpu_threads_it_ran_with(make_cfg, tmp_path):
+    data = write_samples(tmp_path)
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        row = run.execute(make_cfg(*SMOKE, "method=prompt", f"data_dir={data}"))
+    finally:
+        torch.set_num_threads(before)
+    assert row["provenance"]["cpu_threads"] == 1
