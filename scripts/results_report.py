@@ -7,11 +7,14 @@
 One line per method, one column per task of the grid: the dev score (the task's primary metric) at the best dev
 epoch and at the last epoch, mean ± sample std (seeds), over the final runs, i.e. rows made with a preset=minilm
 label other than the settings search's. Where a (method, task) has runs of several configurations (before and after
-its pick), the one with the most seeds is shown, as in `ptune table`. Then the settings of each cell and the figures.
+its pick), the one with the most seeds is shown, as in `ptune table`. Then the settings of each cell and the figures:
+results/figures/minilm-final.png (drawn here: score vs trainable % per task, best and last epoch) and the
+prompt-length figures of `ptune table`.
 """
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
 from pathlib import Path
 
@@ -25,6 +28,7 @@ from ptune.tables import METHOD_ORDER, config_digest, format_cell, format_percen
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 TASKS = {"rte": "RTE", "copa": "COPA", "wsc": "WSC", "wic": "WiC", "boolq": "BoolQ (split)", "conll03": "CoNLL-03"}
 PRESET = "minilm"
+FIGURE = "results/figures/minilm-final.png"
 
 
 def is_final(row: dict) -> bool:
@@ -82,11 +86,48 @@ def section(rows: list[dict], root: Path) -> str:
               "`preset=minilm`; BoolQ trains and scores on its dev file split by passage (not the official dev set). "
               f"{reused} of the runs are the search's seed-1 winners, copied (`reused_from`).", "", *lines, "",
               "Settings of each cell (chosen by the search, `conf/preset/by_run/`):", "", *settings]
-    figures = sorted((root / "results" / "figures").glob("*.png"))
-    figures = [path for path in figures if path.stem.split("-", 1)[-1] in tasks]
+    figures = [path for path in [root / FIGURE, *sorted((root / "results" / "figures").glob("prompt_length-*.png"))]
+               if path.is_file() and path.stem.split("-", 1)[-1] in [*tasks, "final"]]
     if figures:
         parts += ["", *(f"![{path.stem}]({path.relative_to(root).as_posix()})" for path in figures)]
     return "\n".join(parts + [END])
+
+
+def draw(rows: list[dict], path: Path) -> Path | None:
+    """One panel per task: each method's dev score against its trainable % (log), at the best dev epoch (filled)
+    and at the last epoch (hollow), mean ± std over seeds. None without matplotlib or final rows."""
+    found = cells(rows)
+    tasks = [t for t in TASKS if any(key[1] == t for key in found)]
+    try:
+        import matplotlib
+    except ImportError:
+        return None
+    if not tasks:
+        return None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, panels = plt.subplots(1, len(tasks), figsize=(3.2 * len(tasks), 3.2), squeeze=False)
+    for axes, task in zip(panels[0], tasks):
+        for number, method in enumerate(METHOD_ORDER):
+            runs = found.get((method, task))
+            if not runs:
+                continue
+            x = statistics.fmean(r["params"]["trainable_percent"] for r in runs)
+            for epoch, fill in (("best", f"C{number}"), ("last", "none")):
+                scores = [v for v in (dev_score(r, epoch) for r in runs) if v is not None]
+                spread = statistics.stdev(scores) if len(scores) > 1 else 0.0
+                axes.errorbar([x], [statistics.fmean(scores)], yerr=[spread], marker="o", color=f"C{number}",
+                              markerfacecolor=fill, capsize=3, label=method if epoch == "best" else None)
+        metric = found[next(key for key in found if key[1] == task)][0]["primary_metric"]
+        axes.set(title=TASKS[task], xscale="log", xlabel="trainable %", ylabel=f"dev {metric}")
+        axes.grid(alpha=0.3)
+    panels[0][0].legend(fontsize=7, title="filled: best epoch\nhollow: last epoch", title_fontsize=7)
+    figure.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=100, metadata={"Software": None})  # no version stamp: same rows, same bytes
+    plt.close(figure)
+    return path
 
 
 def score_cell(runs: list[dict]) -> str:
@@ -105,7 +146,10 @@ def main(argv=None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 if the README differs from the rows")
     args = parser.parse_args(argv)
     readme = Path(args.readme)
-    text = section(load_rows(Path(args.results)), readme.resolve().parent)
+    rows = load_rows(Path(args.results))
+    if not args.check and not args.print:
+        draw(rows, readme.resolve().parent / FIGURE)
+    text = section(rows, readme.resolve().parent)
     if args.print:
         print(text)
         return 0

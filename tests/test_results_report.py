@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 import results_report  # noqa: E402
@@ -61,3 +63,16 @@ def test_check_fails_until_the_section_is_rewritten(tmp_path):
 
 def test_the_committed_readme_shows_the_committed_rows():
     assert results_report.main(["--check"]) == 0, "run: make tables"
+
+
+def test_the_figure_draws_the_final_cells_and_nothing_without_them(tmp_path):
+    pytest.importorskip("matplotlib")
+    results = tmp_path / "results"
+    for seed, best in zip((1, 2), (60.0, 64.0)):
+        write_row(results, "copa", "ptv2", seed, best, best - 5)
+    path = tmp_path / "final.png"
+    assert results_report.draw(results_report.load_rows(results), path) == path and path.stat().st_size > 0
+    first = path.read_bytes()
+    results_report.draw(results_report.load_rows(results), path)
+    assert path.read_bytes() == first  # same rows, same bytes: `make tables` leaves no diff
+    assert results_report.draw(results_report.load_rows(tmp_path / "nothing"), tmp_path / "none.png") is None
