@@ -6,8 +6,9 @@
 The runs are the sweep's grid (as `ptune plan` expands it). A (task, method) is picked only when every one of
 its runs has a completed row; the searched keys are the overrides whose values differ between those runs
 (method.lr, prompt_length, ...), and prompt_length always for a method with prompts, since the final runs repeat
-it (prompt and prefix tuning search the learning rate only, at ptv2's chosen prompt length). The score is the task's primary metric at the best dev epoch (one seed per
-setting: the paper's practice); ties go to the better last-epoch score, then to the earlier run of the grid.
+it (prompt and prefix tuning search the learning rate only, at ptv2's chosen prompt length). The score is the
+task's primary metric at the best dev epoch (one seed per setting: the paper's practice); ties go to the better
+last-epoch score, then to the earlier run of the grid.
 --write puts the winner's searched values into conf/preset/by_run/<preset>_<method>_<model>_<task>.yaml, which
 `preset=<preset>` then applies to the final runs; its comment lists every candidate's score.
 """

@@ -86,7 +86,8 @@ def test_prompt_and_prefix_search_the_learning_rate_at_ptv2s_chosen_prompt_lengt
     with pytest.raises(Exception, match=re.escape(f"{ptv2_pick} does not exist: run and pick that search first")):
         jobs(overrides)  # Hydra wraps the resolver's error; its message names the missing file
 
-    ptv2_pick.write_text('# @package _global_\npreset_applied: "minilm: chosen"\nmethod:\n  lr: 0.01\nprompt_length: 32\n')
+    ptv2_pick.write_text('# @package _global_\npreset_applied: "minilm: chosen"\nmethod:\n  lr: 0.01\n'
+                         "prompt_length: 32\n")
     found = jobs(overrides)
     assert len(found) == 3 and {compose(job.overrides).prompt_length for job in found} == {32}
     for job, best in zip(found, (60.0, 66.0, 62.0)):
