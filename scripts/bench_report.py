@@ -157,17 +157,23 @@ def main(argv=None) -> int:
     if args.print:
         print(section)
         return 0
-    readme = Path(args.readme)
+    return update_readme(Path(args.readme), section, args.check,
+                         f"the speed section is not what {args.results} gives; run python scripts/bench_report.py",
+                         f"speed section rewritten from {', '.join(str(p) for p, _ in reports) or 'no report'}")
+
+
+def update_readme(readme: Path, section: str, check: bool, stale: str, done: str, start: str = START,
+                  end: str = END) -> int:
+    """Rewrite the README's section; with `check`, change nothing and return 1 (saying `stale`) if it differs."""
     current = readme.read_text()
-    updated = rewrite(current, section, str(readme))
-    if args.check:
+    updated = rewrite(current, section, str(readme), start, end)
+    if check:
         if updated != current:
-            print(f"{readme}: the speed section is not what {args.results} gives; run python scripts/bench_report.py",
-                  file=sys.stderr)
+            print(f"{readme}: {stale}", file=sys.stderr)
             return 1
         return 0
     readme.write_text(updated)
-    print(f"{readme}: speed section rewritten from {', '.join(str(p) for p, _ in reports) or 'no report'}")
+    print(f"{readme}: {done}")
     return 0
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-from bench_report import rewrite  # noqa: E402  (one section-rewriting rule for the README)
+from bench_report import update_readme  # noqa: E402  (one section-rewriting rule for the README)
 
 from ptune.rows import load_rows  # noqa: E402
 from ptune.tables import METHOD_ORDER, config_digest, format_cell, format_percent  # noqa: E402
@@ -153,16 +153,8 @@ def main(argv=None) -> int:
     if args.print:
         print(text)
         return 0
-    current = readme.read_text()
-    updated = rewrite(current, text, str(readme), START, END)
-    if args.check:
-        if updated != current:
-            print(f"{readme}: the results section is not what {args.results} gives; run make tables", file=sys.stderr)
-            return 1
-        return 0
-    readme.write_text(updated)
-    print(f"{readme}: results section rewritten from {args.results}/runs")
-    return 0
+    return update_readme(readme, text, args.check, f"the results section is not what {args.results} gives; run "
+                         "make tables", f"results section rewritten from {args.results}/runs", START, END)
 
 
 if __name__ == "__main__":
