@@ -6,9 +6,10 @@ The grid is the sweep yaml's `hydra.sweeper.params` (comma lists) times the comm
 each job is composed as `ptune run` would compose it, and it is done when its run id has a completed row under
 its results_dir (what skip_done=true skips). The estimate for a job left is the training time of done rows of
 the same (task, method), scaled by epochs (the fastest such row: others were slowed by a shared machine); for a
-(task, method) with none done yet, any completed row under the same results_dir with the same task, method,
-backbone, max length and precision gives seconds per training example, times the job's training examples (read
-from its data) and epochs; the rest are counted as not timed. A job whose twin under reuse_rows_from will be
+(task, method) with none done yet, any completed row under the same results_dir or its reuse_rows_from (the
+settings search) with the same task, method, backbone, max length, precision and prompt length gives seconds per
+training example, times the job's training examples (read from its data) and epochs; the rest are counted as not
+timed. A job whose twin under reuse_rows_from will be
 copied (ptune/reuse.py) costs nothing. The table gives each task's hours left.
 Evaluation time is not included.
 """
@@ -36,10 +37,11 @@ class Job:
     epochs: int
     run_id: str
     row: dict | None  # its completed row, when done
-    similar: tuple = ()  # (task, method, model, max_length, precision): rows of other runs that time it
+    similar: tuple = ()  # (task, method, model, max_length, precision, prompt length): rows of other runs that time it
     train_examples: int | None = None  # what it will train on, when its data can be read
     results_dir: str = "results"
     reusable: bool = False  # not done, but its twin under reuse_rows_from is copied instead of trained (ptune/reuse.py)
+    reuse_rows_from: str | None = None  # the search folder whose rows also time it
 
 
 def grid(overrides: list[str]) -> list[list[str]]:
@@ -87,10 +89,12 @@ def jobs(overrides: list[str]) -> list[Job]:
         row = completed_row(cfg.paths.results_dir, identifier)
         reusable = bool(not row and cfg.reuse_rows_from
                         and find_twin(cfg.reuse_rows_from, identifier, experiment_config(cfg)))
-        similar = (cfg.task.name, cfg.method.name, cfg.model.name, int(cfg.task.max_length), job_precision(cfg))
+        similar = (cfg.task.name, cfg.method.name, cfg.model.name, int(cfg.task.max_length), job_precision(cfg),
+                   cfg.method.get("prompt_length"))
         examples = None if row or reusable else train_examples(cfg, counts)
         found.append(Job(job_overrides, cfg.task.name, cfg.method.name, int(cfg.trainer.epochs), identifier, row,
-                         similar, examples, str(cfg.paths.results_dir), reusable))
+                         similar, examples, str(cfg.paths.results_dir), reusable,
+                         str(cfg.reuse_rows_from) if cfg.reuse_rows_from else None))
     return found
 
 
@@ -119,18 +123,20 @@ def train_examples(cfg, counts: dict) -> int | None:
     return counts[key] if counts[key] is None or not limit else min(counts[key], int(limit))
 
 
-def seconds_per_example(results_dir: str | Path) -> dict[tuple, float]:
-    """The fastest training seconds per example and epoch of the completed rows under results_dir, keyed as
+def seconds_per_example(results_dirs: list[str | Path]) -> dict[tuple, float]:
+    """The fastest training seconds per example and epoch of the completed rows under results_dirs, keyed as
     Job.similar: what times a (task, method) that this sweep has not run yet. The fastest, not the median: a
     shared machine only ever slows a run down (rows made next to other runs took up to 8x longer), so the
     fastest row is the closest to the run alone."""
     samples: dict[tuple, list[float]] = {}
-    for path in sorted(Path(results_dir, "runs").glob("*/row.json")):
+    paths = [path for folder in results_dirs for path in sorted(Path(folder, "runs").glob("*/row.json"))]
+    for path in paths:
         try:
             row = json.loads(path.read_text())
             config, record = row["config"], row.get("hyperparameters") or {}
             key = (config["task"]["name"], config["method"]["name"], config["model"]["name"],
-                   int(config["task"]["max_length"]), record.get("precision_used", "fp32"))
+                   int(config["task"]["max_length"]), record.get("precision_used", "fp32"),
+                   config["method"].get("prompt_length"))
             per_example = row["train_seconds"] / (row["epochs_run"] * row["data"]["train_examples"])
         except (KeyError, TypeError, ValueError, ZeroDivisionError, json.JSONDecodeError):
             continue
@@ -149,10 +155,10 @@ def seconds_per_epoch(done: list[Job]) -> dict[tuple[str, str], float]:
     return {key: min(values) for key, values in samples.items()}
 
 
-def summary(found: list[Job], results_dir: str | Path | None = None) -> list[str]:
+def summary(found: list[Job], timing_dirs: list[str | Path] = ()) -> list[str]:
     done = [job for job in found if job.row is not None]
     rates = seconds_per_epoch(done)
-    other_rates = seconds_per_example(results_dir) if results_dir else {}
+    other_rates = seconds_per_example(timing_dirs)
     cells: dict[tuple[str, str], list[int]] = {}
     task_seconds: dict[str, float] = {}
     task_unknown: dict[str, int] = {}
@@ -201,5 +207,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("overrides", nargs="*", help="sweep=NAME and any KEY=VALUE or KEY=A,B of the run")
     args = parser.parse_args(argv)
     found = jobs(args.overrides)
-    print("\n".join(summary(found, found[0].results_dir if found else None)))
+    timing_dirs = dict.fromkeys(folder for job in found for folder in (job.results_dir, job.reuse_rows_from) if folder)
+    print("\n".join(summary(found, list(timing_dirs))))
     return 0

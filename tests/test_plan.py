@@ -37,10 +37,11 @@ def test_a_sweep_the_plan_cannot_expand_is_refused(tmp_path):
 
 
 def test_a_pair_not_run_in_this_sweep_is_timed_by_other_rows_of_its_task_method_backbone_and_precision(tmp_path):
-    def row(name, task, method, seconds, epochs, examples, precision="bf16", max_length=128):
-        folder = tmp_path / "runs" / name
+    def row(name, task, method, seconds, epochs, examples, precision="bf16", max_length=128, psl=16,
+            folder=tmp_path):
+        folder = folder / "runs" / name
         folder.mkdir(parents=True)
-        config = {"task": {"name": task, "max_length": max_length}, "method": {"name": method},
+        config = {"task": {"name": task, "max_length": max_length}, "method": {"name": method, "prompt_length": psl},
                   "model": {"name": "minilm"}}
         (folder / "row.json").write_text(json.dumps({
             "status": "completed", "config": config, "hyperparameters": {"precision_used": precision},
@@ -50,11 +51,28 @@ def test_a_pair_not_run_in_this_sweep_is_timed_by_other_rows_of_its_task_method_
     row("b", "rte", "ptv2", 300.0, 2, 500)   # 0.3 (slowed by a busy machine): the fastest, 0.1, times the jobs
     row("c", "rte", "ptv2", 9999.0, 1, 10, precision="fp32")  # other precision: not used
     row("d", "rte", "ptv2", 9999.0, 1, 10, max_length=256)    # other length: not used
-    similar = ("rte", "ptv2", "minilm", 128, "bf16")
+    row("e", "rte", "ptv2", 9999.0, 1, 10, psl=64)            # other prompt length: not used
+    similar = ("rte", "ptv2", "minilm", 128, "bf16", 16)
     left = [Job([], "rte", "ptv2", 10, f"id{i}", None, similar, 900) for i in range(2)]
     unknown = Job([], "rte", "ptv2", 10, "id9", None, similar, None)  # its data could not be read
-    lines = summary(left + [unknown], tmp_path)
+    lines = summary(left + [unknown], [tmp_path])
     assert lines[2] == "| rte | 0/3 | 0.5 + 1 not timed |"
     # 2 jobs x 0.1 s x 900 examples x 10 epochs = 1800 s
     assert lines[-1] == ("0 of 3 runs done, 3 left: about 0.5 h of training for the runs with a done row to time "
                          "them by; 1 run(s) with no such row: not estimated.")
+
+
+def test_a_final_run_is_timed_by_the_search_rows_under_reuse_rows_from(tmp_path):
+    search = tmp_path / "search"
+    folder = search / "runs" / "rte-search-run"
+    folder.mkdir(parents=True)
+    (folder / "row.json").write_text(json.dumps({
+        "status": "completed", "hyperparameters": {"precision_used": "bf16"}, "train_seconds": 200.0,
+        "epochs_run": 2, "data": {"train_examples": 1000},  # 0.1 s per example-epoch
+        "config": {"task": {"name": "rte", "max_length": 128}, "method": {"name": "finetune"},
+                   "model": {"name": "minilm"}}}))
+    similar = ("rte", "finetune", "minilm", 128, "bf16", None)
+    job = Job([], "rte", "finetune", 20, "id1", None, similar, 900, str(tmp_path), reuse_rows_from=str(search))
+    assert summary([job], [tmp_path])[-1].endswith("1 run(s) with no such row: not estimated.")
+    # 0.1 s x 900 examples x 20 epochs = 1800 s
+    assert summary([job], [tmp_path, search])[2] == "| rte | 0/1 | 0.5 |"
