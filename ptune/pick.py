@@ -46,11 +46,11 @@ class Choice:
         return [(best, last, job) for ((best, last), _), job in self.ranked]
 
     def values(self, job: Job) -> dict[str, str]:
-        """The job's value of each searched key: its override, else its composed config's (prompt_length)."""
+        """The job's value of each searched key: its override, else its row's config's (prompt_length)."""
         found = dict(override.split("=", 1) for override in job.overrides if "=" in override)
         if any(key not in found for key in self.keys):
-            cfg = compose(job.overrides)
-            found |= {key: str(OmegaConf.select(cfg, key)) for key in self.keys if key not in found}
+            config = OmegaConf.create(job.row["config"])
+            found |= {key: str(OmegaConf.select(config, key)) for key in self.keys if key not in found}
         return {key: found[key] for key in self.keys}
 
     def path(self) -> Path:

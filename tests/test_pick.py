@@ -14,6 +14,7 @@ import ptune.plan
 from ptune.config import compose
 from ptune.pick import choices, preset_text
 from ptune.plan import grid, jobs
+from ptune.rows import experiment_config
 
 SEARCH = ["sweep=search_minilm_ptv2", "task=copa"]
 
@@ -21,7 +22,7 @@ SEARCH = ["sweep=search_minilm_ptv2", "task=copa"]
 def complete(results_dir, job, best, last):
     folder = results_dir / "runs" / job.run_id
     folder.mkdir(parents=True)
-    row = {"status": "completed", "primary_metric": "accuracy",
+    row = {"status": "completed", "primary_metric": "accuracy", "config": experiment_config(compose(job.overrides)),
            "metrics": {"dev": {"best": {"accuracy": best}, "last": {"accuracy": last}}}}
     (folder / "row.json").write_text(json.dumps(row))
 
