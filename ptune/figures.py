@@ -4,7 +4,8 @@
     results/figures/trainable-<task>.png       dev score vs trainable % (log scale), one point per configuration
 
 A point is the mean over the seeds of one configuration (the same pooling as the tables' cells), with the
-sample standard deviation as an error bar; the score is the task's primary metric at the best dev epoch. A line
+sample standard deviation as an error bar; the score is the task's primary metric at the best dev epoch. A
+prompt-length line whose points pool different numbers of seeds says so in its legend (n per point). A line
 of the prompt-length figure needs at least two prompt lengths, so figures appear only where a sweep made them.
 """
 from __future__ import annotations
@@ -53,6 +54,13 @@ def prompt_length_lines(points: list[dict]) -> dict[tuple, list[dict]]:
         if len({p["psl"] for p in found}) >= 2}
 
 
+def seeds_label(line: list[dict]) -> str:
+    """' n=1,1,3' (seeds per point, in the line's order) where the points pool different numbers of seeds, as a
+    prompt-length sweep's single-seed lengths next to the chosen length's finals; '' where they all pool the same."""
+    counts = [len(point["scores"]) for point in line]
+    return "" if len(set(counts)) == 1 else " n=" + ",".join(map(str, counts))
+
+
 def trainable_series(points: list[dict]) -> dict[tuple, list[dict]]:
     """(model, method, setting) -> its points with a trainable %: cells made with other schedules or settings are
     separate series, never one legend entry."""
@@ -82,7 +90,7 @@ def write_figures(rows: list[dict], out_dir: Path) -> list[Path]:
             figure, axes = plt.subplots(figsize=(6, 4))
             for (model, method, setting), line in lines.items():
                 axes.errorbar([p["psl"] for p in line], [p["mean"] for p in line], yerr=[p["std"] for p in line],
-                              marker="o", capsize=3, label=f"{model} {method} ({setting})")
+                              marker="o", capsize=3, label=f"{model} {method} ({setting}){seeds_label(line)}")
             axes.set_xscale("log", base=2)
             axes.set(title=f"{task}: dev {metric} vs prompt length", xlabel="prompt length", ylabel=f"dev {metric}")
             written.append(save(figure, axes, out_dir / f"prompt_length-{task}.png"))
