@@ -76,3 +76,25 @@ def test_the_figure_draws_the_final_cells_and_nothing_without_them(tmp_path):
     results_report.draw(results_report.load_rows(results), path)
     assert path.read_bytes() == first  # same rows, same bytes: `make tables` leaves no diff
     assert results_report.draw(results_report.load_rows(tmp_path / "nothing"), tmp_path / "none.png") is None
+
+
+def test_the_prompt_length_sweep_is_labelled_apart_from_the_finals_and_copies_the_search_winner(tmp_path):
+    from ptune.config import compose
+    from ptune.reuse import find_twin
+    from ptune.rows import experiment_config, run_id
+    from ptune.tables import setting_label
+
+    grid = ["preset=minilm", "model=minilm", "task=copa", "method=ptv2", "seed=1"]
+    final = compose(["sweep=reproduce_minilm", *grid])  # at COPA's committed ptv2 pick
+    swept = compose(["sweep=prompt_length_minilm", *grid, f"prompt_length={final.prompt_length}"])
+    assert (swept.method.lr, swept.prompt_length) == (final.method.lr, final.prompt_length)
+    assert run_id(swept) != run_id(final)  # the label is part of the id: the sweep never counts as a final run
+
+    twin = tmp_path / "runs" / run_id(final)  # the winner's row (a final's config, as the search's differs by label)
+    twin.mkdir(parents=True)
+    (twin / "row.json").write_text(json.dumps({"status": "completed", "config": experiment_config(final)}))
+    assert find_twin(tmp_path, run_id(swept), experiment_config(swept)) == twin  # copied, not trained
+
+    rows = [{"model": "minilm", "config": {"preset_applied": cfg.preset_applied}} for cfg in (final, swept)]
+    assert [results_report.is_final(row) for row in rows] == [True, False]
+    assert setting_label(rows[0]) != setting_label(rows[1])  # separate lines in the tables and figures
