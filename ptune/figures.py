@@ -56,7 +56,7 @@ def prompt_length_lines(points: list[dict]) -> dict[tuple, list[dict]]:
 
 def seeds_label(line: list[dict]) -> str:
     """' n=1,1,3' (seeds per point, in the line's order) where the points pool different numbers of seeds, as a
-    prompt-length sweep's single-seed lengths next to the chosen length's finals; '' where they all pool the same."""
+    sweep's single-seed lengths next to a length run with more seeds; '' where they all pool the same."""
     counts = [len(point["scores"]) for point in line]
     return "" if len(set(counts)) == 1 else " n=" + ",".join(map(str, counts))
 

@@ -9,8 +9,8 @@ the same (task, method), scaled by epochs (the fastest such row: others were slo
 (task, method) with none done yet, any completed row under the same results_dir or its reuse_rows_from (the
 settings search) with the same task, method, backbone, max length, precision and prompt length gives seconds per
 training example, times the job's training examples (read from its data) and epochs; the rest are counted as not
-timed. A job whose twin under reuse_rows_from will be
-copied (ptune/reuse.py) costs nothing. The table gives each task's hours left.
+timed. A job whose twin under reuse_rows_from will be copied (ptune/reuse.py) costs nothing. The table gives each
+task's hours left.
 Evaluation time is not included.
 """
 from __future__ import annotations
@@ -37,7 +37,7 @@ class Job:
     epochs: int
     run_id: str
     row: dict | None  # its completed row, when done
-    similar: tuple = ()  # (task, method, model, max_length, precision, prompt length): rows of other runs that time it
+    similar: tuple = ()  # (task, method, model, max_length, precision, psl): rows of other runs that time it
     train_examples: int | None = None  # what it will train on, when its data can be read
     results_dir: str = "results"
     reusable: bool = False  # not done, but its twin under reuse_rows_from is copied instead of trained (ptune/reuse.py)
