@@ -1,6 +1,7 @@
 """ptune plan (what make reproduce prints first): the sweep's grid, which runs are done, and the estimate."""
 from __future__ import annotations
 
+import functools
 import json
 
 import pytest
@@ -36,17 +37,20 @@ def test_a_sweep_the_plan_cannot_expand_is_refused(tmp_path):
         grid(["sweep=nope"])
 
 
-def test_a_pair_not_run_in_this_sweep_is_timed_by_other_rows_of_its_task_method_backbone_and_precision(tmp_path):
-    def row(name, task, method, seconds, epochs, examples, precision="bf16", max_length=128, psl=16,
-            folder=tmp_path):
-        folder = folder / "runs" / name
-        folder.mkdir(parents=True)
-        config = {"task": {"name": task, "max_length": max_length}, "method": {"name": method, "prompt_length": psl},
-                  "model": {"name": "minilm"}}
-        (folder / "row.json").write_text(json.dumps({
-            "status": "completed", "config": config, "hyperparameters": {"precision_used": precision},
-            "train_seconds": seconds, "epochs_run": epochs, "data": {"train_examples": examples}}))
+def timed_row(results_dir, name, task, method, seconds, epochs, examples, precision="bf16", max_length=128,
+              psl=16):
+    """A completed row with what the plan times other runs by: seconds per example and epoch, and its key."""
+    folder = results_dir / "runs" / name
+    folder.mkdir(parents=True)
+    config = {"task": {"name": task, "max_length": max_length}, "method": {"name": method, "prompt_length": psl},
+              "model": {"name": "minilm"}}
+    (folder / "row.json").write_text(json.dumps({
+        "status": "completed", "config": config, "hyperparameters": {"precision_used": precision},
+        "train_seconds": seconds, "epochs_run": epochs, "data": {"train_examples": examples}}))
 
+
+def test_a_pair_not_run_in_this_sweep_is_timed_by_other_rows_of_its_task_method_backbone_and_precision(tmp_path):
+    row = functools.partial(timed_row, tmp_path)
     row("a", "rte", "ptv2", 100.0, 2, 500)   # 0.1 s per example-epoch
     row("b", "rte", "ptv2", 300.0, 2, 500)   # 0.3 (slowed by a busy machine): the fastest, 0.1, times the jobs
     row("c", "rte", "ptv2", 9999.0, 1, 10, precision="fp32")  # other precision: not used
@@ -64,13 +68,7 @@ def test_a_pair_not_run_in_this_sweep_is_timed_by_other_rows_of_its_task_method_
 
 def test_a_final_run_is_timed_by_the_search_rows_under_reuse_rows_from(tmp_path):
     search = tmp_path / "search"
-    folder = search / "runs" / "rte-search-run"
-    folder.mkdir(parents=True)
-    (folder / "row.json").write_text(json.dumps({
-        "status": "completed", "hyperparameters": {"precision_used": "bf16"}, "train_seconds": 200.0,
-        "epochs_run": 2, "data": {"train_examples": 1000},  # 0.1 s per example-epoch
-        "config": {"task": {"name": "rte", "max_length": 128}, "method": {"name": "finetune"},
-                   "model": {"name": "minilm"}}}))
+    timed_row(search, "rte-search-run", "rte", "finetune", 200.0, 2, 1000, psl=None)  # 0.1 s per example-epoch
     similar = ("rte", "finetune", "minilm", 128, "bf16", None)
     job = Job([], "rte", "finetune", 20, "id1", None, similar, 900, str(tmp_path), reuse_rows_from=str(search))
     assert summary([job], [tmp_path])[-1].endswith("1 run(s) with no such row: not estimated.")
