@@ -7,6 +7,7 @@ import json
 import pytest
 
 from ptune.plan import Job, grid, jobs, main, summary
+from test_superglue_samples import write_samples
 
 
 def test_the_reproduce_grid_is_every_task_method_and_seed():
@@ -78,13 +79,9 @@ def test_a_final_run_is_timed_by_the_search_rows_under_reuse_rows_from(tmp_path)
 
 def test_plan_main_times_the_final_runs_by_the_search_folder_its_sweep_reuses(tmp_path, capsys):
     """main's own glue: the folders that time a job are its results_dir and its reuse_rows_from."""
-    rte = tmp_path / "data" / "super_glue" / "RTE"
-    rte.mkdir(parents=True)
-    lines = [{"premise": f"p{i}", "hypothesis": "h", "label": "entailment", "idx": i} for i in range(90)]
-    (rte / "train.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    data = write_samples(tmp_path / "data")  # RTE's train file: SPLIT_SIZES["train"] = 6 examples
     results = tmp_path / "results"
-    timed_row(results / "search", "rte-search-run", "rte", "finetune", 180.0, 2, 1000, psl=None)  # 0.09 s each
-    main(["sweep=reproduce_minilm", "task=rte", "method=finetune", f"paths.results_dir={results}",
-          f"data_dir={tmp_path / 'data'}"])
-    # reproduce_minilm reuses ${paths.results_dir}/search: 3 seeds x 0.09 s x 90 examples x 20 epochs = 486 s
-    assert capsys.readouterr().out.splitlines()[2] == "| rte | 0/3 | 0.1 |"
+    timed_row(results / "search", "rte-search-run", "rte", "finetune", 30000.0, 2, 1000, psl=None)  # 15 s each
+    main(["sweep=reproduce_minilm", "task=rte", "method=finetune", f"paths.results_dir={results}", f"data_dir={data}"])
+    # reproduce_minilm reuses ${paths.results_dir}/search: 3 seeds x 15 s x 6 examples x 20 epochs = 5400 s
+    assert capsys.readouterr().out.splitlines()[2] == "| rte | 0/3 | 1.5 |"
