@@ -1,6 +1,7 @@
 """Self-describing checkpoints of a run's trainable weights, found from the run id alone.
 
-    <paths.output_dir>/checkpoints/<run id>.pt    (outputs/ is never committed; the row is)
+    <paths.output_dir>/checkpoints/<run id>.pt        the best dev epoch's (outputs/ is never committed; the row is)
+    <paths.output_dir>/checkpoints/<run id>.last.pt   the last epoch's, with trainer.save_last=true
 
 A checkpoint holds the run id, the experiment config it was trained with, the backbone it needs and the
 weights that trained (the frozen backbone comes from model.pretrained). `ptune eval` rebuilds the model
@@ -16,23 +17,24 @@ import torch
 from ptune.errors import CheckpointError
 
 FORMAT = "ptune-checkpoint/1"
+EPOCHS = {"best": "", "last": ".last"}  # which epoch's weights -> the file name's suffix
 
 
-def checkpoint_path(output_dir, run_id: str) -> Path:
-    return Path(output_dir) / "checkpoints" / f"{run_id}.pt"
+def checkpoint_path(output_dir, run_id: str, epoch: str = "best") -> Path:
+    return Path(output_dir) / "checkpoints" / f"{run_id}{EPOCHS[epoch]}.pt"
 
 
-def save_run(cfg, weights: dict, model) -> Path:
-    """The run's checkpoint, where `ptune eval` finds it from the run id."""
+def save_run(cfg, weights: dict, model, epoch: str = "best") -> Path:
+    """The run's checkpoint of its `epoch` ("best" dev epoch or "last"), where `ptune eval` finds it from the run id."""
     from ptune import rows
 
     run_id = rows.run_id(cfg)
-    return save(checkpoint_path(cfg.paths.output_dir, run_id), run_id, rows.experiment_config(cfg), weights, model,
-                cfg.trainer.fold_prefix)
+    return save(checkpoint_path(cfg.paths.output_dir, run_id, epoch), run_id, rows.experiment_config(cfg), weights,
+                model, cfg.trainer.fold_prefix)
 
 
 def save(path: Path, run_id: str, config: dict, weights: dict, model, fold: bool) -> Path:
-    """`weights`: the best epoch's trainable state; `model` is loaded with them when folding."""
+    """`weights`: a trainable state of the model; `model` is loaded with them when folding."""
     method_changes = {}
     if fold:
         model.load_state_dict(weights, strict=False)
@@ -52,9 +54,10 @@ def save(path: Path, run_id: str, config: dict, weights: dict, model, fold: bool
 def load(path: Path, run_id: str, model_cfg: dict) -> dict:
     """The checkpoint at `path`, refused unless it is ptune's, of run `run_id` and of the same backbone."""
     if not path.is_file():
+        setting = "save_last" if path.name.endswith(f"{EPOCHS['last']}.pt") else "save_checkpoint"
         raise CheckpointError(f"no checkpoint for run {run_id} at {path}; it is written when the run trains with "
-                              f"trainer.save_checkpoint=true (set paths.output_dir to where that run wrote it, or "
-                              f"pass checkpoint=/path/to/{run_id}.pt)")
+                              f"trainer.{setting}=true (set paths.output_dir to where that run wrote it, or "
+                              f"pass checkpoint=/path/to/{path.name})")
     try:
         saved = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # noqa: BLE001 - any unreadable file means the same to the user

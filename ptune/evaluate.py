@@ -3,11 +3,13 @@
     ptune eval run=rte-minilm-ptv2-psl16-s1-0cd0621037                # its dev split again
     ptune eval run=results/runs/rte-minilm-ptv2-psl16-s1-0cd0621037 task.split=test data_dir=../shared/data
     ptune eval run=rte-minilm-ptv2 out=/tmp/preds                     # a unique prefix of a run id is enough
+    ptune eval run=rte-minilm-ptv2-psl16-s1-0cd0621037 weights=last task.split=train   # a run with trainer.save_last=true
 
 The model is rebuilt from the row's saved config (`config` in row.json) and loaded with the checkpoint
-that run saved, <paths.output_dir>/checkpoints/<run id>.pt (or checkpoint=PATH); a checkpoint that does
-not fit (other run, other backbone, missing or unexpected weights, other shapes) is refused. Predictions
-and metrics.json go to <paths.output_dir>/eval/<run id>/<split>/ (or out=DIR); the metrics are printed.
+that run saved, <paths.output_dir>/checkpoints/<run id>.pt (the best dev epoch's; weights=last: <run id>.last.pt,
+or checkpoint=PATH); a checkpoint that does not fit (other run, other backbone, missing or unexpected weights,
+other shapes) is refused. Predictions and metrics.json go to <paths.output_dir>/eval/<run id>/<split>/
+(weights=last: .../<run id>/last/<split>/; or out=DIR); the metrics are printed.
 Data and batches follow the run's config (task.max_length, trainer.eval_batch_size, max_eval_examples).
 """
 from __future__ import annotations
@@ -25,6 +27,7 @@ DEFAULT_SPLIT = "dev"
 ARGUMENTS = {"run": "run folder or run id (required)", "task.split": f"split to score (default {DEFAULT_SPLIT})",
              "data_dir": "task data folder (default: as ptune run)", "device": "auto | cpu | cuda[:N]",
              "paths.results_dir": "where the rows are", "paths.output_dir": "where the checkpoints are",
+             "weights": "best | last: the best dev epoch's checkpoint (default) or the last epoch's",
              "checkpoint": "checkpoint file (default: the run's own)", "out": "folder for predictions and metrics"}
 
 
@@ -88,7 +91,12 @@ def main(argv: list[str]) -> int:
         print(usage())
         return 0
     args = parse(argv)
+    from ptune import checkpoint
     from ptune.config import compose
+
+    epoch = args.get("weights", "best")
+    if epoch not in checkpoint.EPOCHS:
+        raise ConfigError.bad_value("weights", epoch, f"one of {list(checkpoint.EPOCHS)}")
 
     overrides = [f"{key}={args[key]}" for key in ("data_dir", "device", "paths.results_dir", "paths.output_dir")
                  if key in args]
@@ -97,9 +105,13 @@ def main(argv: list[str]) -> int:
     row = json.loads((folder / "row.json").read_text())
     cfg = run_config(row, base)
     split = args.get("task.split", DEFAULT_SPLIT)
-    out = Path(args["out"]) if "out" in args else Path(cfg.paths.output_dir) / "eval" / row["run_id"] / split
-    metrics = evaluate_run(cfg, row["run_id"], split, out, Path(args["checkpoint"]) if "checkpoint" in args else None)
-    print(json.dumps({"run_id": row["run_id"], "split": split, "metrics": metrics, "predictions": str(out)}))
+    default_out = Path(cfg.paths.output_dir) / "eval" / row["run_id"] / ("last" if epoch == "last" else "") / split
+    out = Path(args["out"]) if "out" in args else default_out
+    path = Path(args["checkpoint"]) if "checkpoint" in args else checkpoint.checkpoint_path(cfg.paths.output_dir,
+                                                                                             row["run_id"], epoch)
+    metrics = evaluate_run(cfg, row["run_id"], split, out, path)
+    print(json.dumps({"run_id": row["run_id"], "split": split, "weights": str(path), "metrics": metrics,
+                      "predictions": str(out)}))
     return 0
 
 

@@ -269,6 +269,8 @@ def train_and_evaluate(cfg: DictConfig, config: dict, device: torch.device, dtyp
 
     if state.best_epoch is None:
         raise RuntimeError(f"no epoch produced a finite dev {task.primary_metric}: {state.history}")
+    if cfg.trainer.save_last and ranks.main:  # before the best epoch's weights replace the last's
+        log.info(f"checkpoint of the last epoch: {checkpoint.save_run(cfg, model.trainable_state_dict(), model, 'last')}")
     # Every other evaluation split is scored once, with the weights of the best dev epoch.
     model.load_state_dict(state.best_weights, strict=False)
     metrics = {"dev": {"best": state.history[state.best_epoch - 1]["dev"], "last": state.history[-1]["dev"]}}

@@ -52,6 +52,7 @@ class TrainerConfig:
     max_train_examples: Optional[int] = MISSING
     max_eval_examples: Optional[int] = MISSING
     save_checkpoint: bool = MISSING
+    save_last: bool = MISSING
     fold_prefix: bool = MISSING
     progress: bool = MISSING
 

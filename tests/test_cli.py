@@ -9,7 +9,7 @@ import pytest
 import torch
 import yaml
 
-from ptune import cli, rows, run
+from ptune import checkpoint, cli, rows, run
 from test_runner import SMOKE, ptune
 from test_superglue_samples import write_samples
 
@@ -146,3 +146,54 @@ def test_optuna_example_runs_two_trials_and_reports_the_best(tmp_path):
     best = yaml.safe_load(summary.read_text())
     assert best["best_value"] == max(r["metrics"]["dev"]["best"][r["primary_metric"]] for r in trials)
     assert set(best["best_params"]) == {"method.lr", "prompt_length"}
+
+
+
+def test_save_last_keeps_the_last_epoch_beside_the_best(tmp_path, monkeypatch, capsys):
+    """trainer.save_last=true writes the last epoch's weights beside the best epoch's, and `ptune eval weights=last`
+    scores them. Dev scores are made to fall (best epoch 1 of 3) in one run and to rise (best epoch 3) in a second,
+    identical run, whose best checkpoint is then the first run's last epoch."""
+    from ptune.config import compose
+
+    data = write_samples(tmp_path)
+    real_evaluate = run.evaluate
+
+    def train(name: str, sign: int, *extra: str):
+        calls = iter(range(1, 100))
+
+        def scored(task, *args, **kwargs):
+            metrics, predictions = real_evaluate(task, *args, **kwargs)
+            if metrics is None:  # an unlabelled split
+                return metrics, predictions
+            return metrics | {task.primary_metric: sign * next(calls)}, predictions
+
+        monkeypatch.setattr(run, "evaluate", scored)
+        cfg = compose([*SMOKE, "method=ptv2", f"data_dir={data}", "trainer.epochs=3", "trainer.batch_size=2", "trainer.save_checkpoint=true",
+                       f"paths.results_dir={tmp_path / name}", f"paths.output_dir={tmp_path / name}", *extra])
+        return cfg, run.execute(cfg)
+
+    falling, falling_row = train("falling", -1, "trainer.save_last=true")
+    rising, rising_row = train("rising", 1)
+    assert (falling_row["best_epoch"], rising_row["best_epoch"]) == (1, 3)
+    assert falling_row["run_id"] == rising_row["run_id"]  # save_last is not part of what the run computes
+
+    def weights(cfg, epoch):
+        path = checkpoint.checkpoint_path(cfg.paths.output_dir, falling_row["run_id"], epoch)
+        return torch.load(path, weights_only=True)["weights"]
+
+    last, epoch_3, epoch_1 = weights(falling, "last"), weights(rising, "best"), weights(falling, "best")
+    assert last.keys() == epoch_3.keys() and all(torch.equal(last[k], epoch_3[k]) for k in last)
+    assert not all(torch.equal(last[k], epoch_1[k]) for k in last)
+    assert not checkpoint.checkpoint_path(rising.paths.output_dir, rising_row["run_id"], "last").exists()
+
+    monkeypatch.setattr(run, "evaluate", real_evaluate)
+    args = ["eval", f"run={falling_row['run_id']}", f"data_dir={data}", f"paths.results_dir={tmp_path / 'falling'}",
+            f"paths.output_dir={tmp_path / 'falling'}"]
+    printed = []
+    for extra in "weights=last", f"checkpoint={checkpoint.checkpoint_path(rising.paths.output_dir, rising_row['run_id'])}":
+        assert cli.main([*args, extra]) == 0
+        printed.append(json.loads(capsys.readouterr().out.splitlines()[-1]))
+    assert printed[0]["weights"].endswith(f"{falling_row['run_id']}.last.pt")
+    assert printed[0]["metrics"] == printed[1]["metrics"]
+    assert cli.main([*args, "weights=first"]) == 2
+    assert "error: weights='first': expected one of ['best', 'last']" in capsys.readouterr().err
