@@ -8,8 +8,9 @@ its results_dir (what skip_done=true skips). The estimate for a job left is the 
 the same (task, method), scaled by epochs (the fastest such row: others were slowed by a shared machine); for a
 (task, method) with none done yet, any completed row under the same results_dir or its reuse_rows_from (the
 settings search) with the same task, method, backbone, max length, precision and prompt length gives seconds per
-training example, times the job's training examples (read from its data) and epochs; the rest are counted as not
-timed. A job whose twin under reuse_rows_from will be copied (ptune/reuse.py) costs nothing. The table gives each
+training example, times the job's training examples (read from its data) and epochs; failing that, such rows at two
+or more other prompt lengths give it along a line through the two nearest (a prompt's cost grows with its length);
+the rest are counted as not timed. A job whose twin under reuse_rows_from will be copied (ptune/reuse.py) costs nothing. The table gives each
 task's hours left.
 Evaluation time is not included.
 """
@@ -145,6 +146,19 @@ def seconds_per_example(results_dirs: list[str | Path]) -> dict[tuple, float]:
     return {key: min(values) for key, values in samples.items()}
 
 
+def at_other_prompt_lengths(rates: dict[tuple, float], similar: tuple) -> float | None:
+    """Seconds per example for a prompt length with no row of its own (see seconds_per_example): the line through
+    the rows of the same task, method, backbone, max length and precision at the two nearest other prompt lengths,
+    never falling with the length; None without two such lengths."""
+    *rest, length = similar
+    known = [(key[-1], value) for key, value in rates.items() if list(key[:-1]) == rest and key[-1] is not None]
+    if length is None or len(known) < 2:
+        return None
+    (near, near_rate), (far, far_rate) = sorted(known, key=lambda item: abs(item[0] - length))[:2]
+    slope = max(0.0, (far_rate - near_rate) / (far - near))
+    return max(0.0, near_rate + slope * (length - near))
+
+
 def seconds_per_epoch(done: list[Job]) -> dict[tuple[str, str], float]:
     """The fastest training seconds per epoch of the done rows, per (task, method) (see seconds_per_example)."""
     samples: dict[tuple[str, str], list[float]] = {}
@@ -162,6 +176,7 @@ def summary(found: list[Job], timing_dirs: list[str | Path] = ()) -> list[str]:
     cells: dict[tuple[str, str], list[int]] = {}
     task_seconds: dict[str, float] = {}
     task_unknown: dict[str, int] = {}
+    by_line = 0  # jobs timed along the prompt length
     for job in found:
         cell = cells.setdefault((job.task, job.method), [0, 0])
         cell[1] += 1
@@ -174,6 +189,8 @@ def summary(found: list[Job], timing_dirs: list[str | Path] = ()) -> list[str]:
             seconds = rates[job.task, job.method] * job.epochs
         elif job.similar in other_rates and job.train_examples:
             seconds = other_rates[job.similar] * job.train_examples * job.epochs
+        elif job.train_examples and (rate := at_other_prompt_lengths(other_rates, job.similar)) is not None:
+            seconds, by_line = rate * job.train_examples * job.epochs, by_line + 1
         else:
             task_unknown[job.task] = task_unknown.get(job.task, 0) + 1
             continue
@@ -187,6 +204,8 @@ def summary(found: list[Job], timing_dirs: list[str | Path] = ()) -> list[str]:
             "{}/{}".format(*cells[task, m]) if (task, m) in cells else "" for m in methods)
             + f" | {hours_left(task_seconds.get(task, 0.0), task_unknown.get(task, 0))} |")
     estimate = f"about {left_seconds / 3600:.1f} h of training for the runs with a done row to time them by"
+    if by_line:
+        estimate += f" ({by_line} of them by rows at other prompt lengths)"
     if unknown:
         estimate += f"; {unknown} run(s) with no such row: not estimated"
     reusable = sum(job.reusable for job in found)

@@ -85,3 +85,24 @@ def test_plan_main_times_the_final_runs_by_the_search_folder_its_sweep_reuses(tm
     main(["sweep=reproduce_minilm", "task=rte", "method=finetune", f"paths.results_dir={results}", f"data_dir={data}"])
     # reproduce_minilm reuses ${paths.results_dir}/search: 3 seeds x 15 s x 6 examples x 20 epochs = 5400 s
     assert capsys.readouterr().out.splitlines()[2] == "| rte | 0/3 | 1.5 |"
+
+
+def test_a_prompt_length_with_no_row_is_timed_along_the_line_through_the_two_nearest_lengths(tmp_path):
+    row = functools.partial(timed_row, tmp_path)
+    row("a", "rte", "ptv2", 100.0, 1, 1000, psl=16)   # 0.1 s per example-epoch
+    row("b", "rte", "ptv2", 200.0, 1, 1000, psl=64)   # 0.2: +0.1 per 48 prompt tokens
+    row("c", "rte", "ptv2", 9999.0, 1, 1000, psl=4)   # a slow row at psl 4 would not move the line for psl 128 ...
+    row("d", "rte", "ptv2", 50.0, 1, 1000, psl=4)     # ... since the fastest per length counts: 0.05 at psl 4
+    row("e", "rte", "prompt", 100.0, 1, 1000, psl=16)  # another method: not used
+
+    def hours(length, method="ptv2"):
+        similar = ("rte", method, "minilm", 128, "bf16", length)
+        return summary([Job([], "rte", method, 10, "id", None, similar, 1800)], [tmp_path])
+
+    # psl 128 from 16 and 64: 0.2 + 64 x 0.1 / 48 = 0.3333 s x 1800 examples x 10 epochs = 6000 s
+    assert hours(128)[2] == "| rte | 0/1 | 1.7 |"
+    assert hours(128)[-1] == ("0 of 1 runs done, 1 left: about 1.7 h of training for the runs with a done row to time "
+                              "them by (1 of them by rows at other prompt lengths).")
+    # psl 8 from 4 and 16: 0.05 + 4 x 0.05 / 12 = 0.0667 s x 18000 = 1200 s
+    assert hours(8)[2] == "| rte | 0/1 | 0.3 |"
+    assert hours(32, "prompt")[2] == "| rte | 0/1 | 1 not timed |"  # one length only: no line
