@@ -10,8 +10,8 @@ the same (task, method), scaled by epochs (the fastest such row: others were slo
 settings search) with the same task, method, backbone, max length, precision and prompt length gives seconds per
 training example, times the job's training examples (read from its data) and epochs; failing that, such rows at two
 or more other prompt lengths give it along a line through the two nearest (a prompt's cost grows with its length);
-the rest are counted as not timed. A job whose twin under reuse_rows_from will be copied (ptune/reuse.py) costs nothing. The table gives each
-task's hours left.
+the rest are counted as not timed. A job whose twin under reuse_rows_from will be copied (ptune/reuse.py) costs
+nothing. The table gives each task's hours left.
 Evaluation time is not included.
 """
 from __future__ import annotations
