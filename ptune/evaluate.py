@@ -115,14 +115,13 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-def evaluate_run(cfg, run_id: str, split: str, out: Path, checkpoint_file: Path | None = None) -> dict | None:
-    """Rebuild the run's model, load its checkpoint, score `split`; predictions + metrics.json into `out`."""
+def load_run_model(cfg, run_id: str, split: str, checkpoint_file: Path | None = None):
+    """The run's task, tokenizer and model with its checkpoint's weights (on the CPU), and `split`'s data."""
     from ptune import checkpoint
     from ptune.backbones import load_tokenizer
     from ptune.model import build_model
-    from ptune.run import evaluate, load_split
+    from ptune.run import load_split
     from ptune.tasks import build_task
-    from ptune.training import autocast_dtype, pick_device
 
     path = checkpoint_file or checkpoint.checkpoint_path(cfg.paths.output_dir, run_id)
     saved = checkpoint.load(path, run_id, OmegaConf.to_container(cfg.model, resolve=True))
@@ -131,12 +130,20 @@ def evaluate_run(cfg, run_id: str, split: str, out: Path, checkpoint_file: Path 
     task = build_task(cfg.task, cfg.data_dir)
     if split not in ("train", *task.eval_splits):
         raise ConfigError.bad_value("task.split", split, f"one of {['train', *task.eval_splits]} (task {task.name})")
-    device = pick_device(cfg.device)
     tokenizer = load_tokenizer(cfg.model, task.words_pretokenized)
     model = build_model(cfg.model, cfg.method, task, cfg.task.max_length, tokenizer)
     checkpoint.load_into(model, saved, path)
+    return task, tokenizer, model, load_split(task, tokenizer, cfg, split)
+
+
+def evaluate_run(cfg, run_id: str, split: str, out: Path, checkpoint_file: Path | None = None) -> dict | None:
+    """Rebuild the run's model, load its checkpoint, score `split`; predictions + metrics.json into `out`."""
+    from ptune.run import evaluate
+    from ptune.training import autocast_dtype, pick_device
+
+    task, tokenizer, model, data = load_run_model(cfg, run_id, split, checkpoint_file)
+    device = pick_device(cfg.device)
     model.to(device)
-    data = load_split(task, tokenizer, cfg, split)
     metrics, predictions = evaluate(task, data, model, cfg, tokenizer.pad_token_id, device,
                                     autocast_dtype(cfg.trainer.precision, device))
     task.write_predictions(predictions, out, split)

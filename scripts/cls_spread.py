@@ -22,29 +22,17 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 def spread(folder: Path, args) -> dict:
     import torch
-    from omegaconf import OmegaConf
 
     from ptune import checkpoint
-    from ptune.backbones import load_tokenizer
     from ptune.config import compose
     from ptune.data import collate
-    from ptune.evaluate import run_config
-    from ptune.model import build_model
-    from ptune.run import load_split
-    from ptune.tasks import build_task
+    from ptune.evaluate import load_run_model, run_config
 
     row = json.loads((folder / "row.json").read_text())
     cfg = run_config(row, compose([f"data_dir={args.data_dir}", f"paths.output_dir={args.output_dir}"]))
     path = checkpoint.checkpoint_path(cfg.paths.output_dir, row["run_id"], args.weights)
-    saved = checkpoint.load(path, row["run_id"], OmegaConf.to_container(cfg.model, resolve=True))
-    for key, value in saved["method_changes"].items():
-        cfg.method[key] = value
-    task = build_task(cfg.task, cfg.data_dir)
-    tokenizer = load_tokenizer(cfg.model, task.words_pretokenized)
-    model = build_model(cfg.model, cfg.method, task, cfg.task.max_length, tokenizer)
-    checkpoint.load_into(model, saved, path)
+    _, tokenizer, model, (_, features) = load_run_model(cfg, row["run_id"], args.split, path)
     model.eval()
-    _, features = load_split(task, tokenizer, cfg, args.split)
     batch = collate(features[:args.examples], tokenizer.pad_token_id)
     seen = []
     pool = model.head.pool
