@@ -2,6 +2,7 @@
 
     python scripts/cls_spread.py RUN [RUN ...] [--split dev] [--examples 128] [--data-dir ../shared/data]
                                  [--results-dir results/search] [--output-dir outputs] [--weights best|last]
+    (offline, as here: HF_HUB_OFFLINE=1 python scripts/cls_spread.py ...)
 
 A classification head reads the last layer's [CLS] vector (through the pooler). When deep prefixes take over the
 attention, that vector stops depending on the input, and every example gets the same prediction: the dev score
@@ -14,10 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def spread(folder: Path, args) -> dict:
