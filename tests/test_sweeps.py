@@ -170,3 +170,28 @@ def test_submitit_local_runs_a_job_end_to_end(tmp_path):
     [outcome] = json.loads((sweep_dir(outputs) / "summary.json").read_text())
     assert outcome["status"] == "completed" and outcome["run_id"] == row["run_id"]
     assert outcome["pid"] != os.getpid() and list(sweep_dir(outputs).glob(".submitit/*/*_result.pkl"))
+
+
+def test_runs_and_sweeps_started_in_the_same_second_get_their_own_folders(monkeypatch):
+    """Two queue workers that start sweeps in the same second must not share a sweep folder: the summary of
+    one would count the other's running jobs as lost and exit 1. Hydra's ${now:} reads a clock frozen at one
+    second that only moves its microseconds."""
+    import datetime as real
+    import hydra.core.utils
+
+    ticks = iter(range(1, 1000))
+
+    class SameSecond(real.datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return real.datetime(2026, 11, 29, 17, 36, 45, next(ticks))
+
+    monkeypatch.setattr(hydra.core.utils, "datetime", SameSecond)
+    folders = []
+    for _ in range(2):
+        with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):
+            hydra.core.utils.setup_globals()
+            cfg = compose(config_name="config", overrides=list(TINY), return_hydra_config=True)
+        folders.append((str(cfg.hydra.sweep.dir), str(cfg.hydra.run.dir)))
+    assert all("17-36-45" in folder for pair in folders for folder in pair)
+    assert folders[0][0] != folders[1][0] and folders[0][1] != folders[1][1]
