@@ -10,8 +10,10 @@ the same (task, method), scaled by epochs (the fastest such row: others were slo
 settings search) with the same task, method, backbone, max length, precision and prompt length gives seconds per
 training example, times the job's training examples (read from its data) and epochs; failing that, such rows at two
 or more other prompt lengths give it along a line through the two nearest (a prompt's cost grows with its length);
-the rest are counted as not timed. A job whose twin under reuse_rows_from will be copied (ptune/reuse.py) costs
-nothing. The table gives each task's hours left.
+failing that (a task with no row yet), rows of the same method, backbone, precision and prompt length on other
+tasks give seconds per training token (the tokens of a row's training features, as its run cut them), times the
+job's training tokens and epochs; the rest are counted as not timed. A job whose twin under reuse_rows_from will be
+copied (ptune/reuse.py) costs nothing. The table gives each task's hours left.
 Evaluation time is not included.
 """
 from __future__ import annotations
@@ -43,6 +45,12 @@ class Job:
     results_dir: str = "results"
     reusable: bool = False  # not done, but its twin under reuse_rows_from is copied instead of trained (ptune/reuse.py)
     reuse_rows_from: str | None = None  # the search folder whose rows also time it
+    train_tokens: int | None = None  # tokens of its training features per epoch, when its data can be read
+
+    @property
+    def cost_key(self) -> tuple:
+        """(method, model, precision, psl): what rows of other tasks must share to time it per token."""
+        return tuple(self.similar[i] for i in (1, 2, 4, 5)) if self.similar else ()
 
 
 def grid(overrides: list[str]) -> list[list[str]]:
@@ -84,6 +92,7 @@ def sweep_params(name: str) -> dict[str, list[str]]:
 def jobs(overrides: list[str]) -> list[Job]:
     found = []
     counts: dict[str, int | None] = {}
+    tokens: dict[str, int | None] = {}
     for job_overrides in grid(overrides):
         cfg = compose(job_overrides)
         identifier = run_id(cfg)
@@ -95,7 +104,8 @@ def jobs(overrides: list[str]) -> list[Job]:
         examples = None if row or reusable else train_examples(cfg, counts)
         found.append(Job(job_overrides, cfg.task.name, cfg.method.name, int(cfg.trainer.epochs), identifier, row,
                          similar, examples, str(cfg.paths.results_dir), reusable,
-                         str(cfg.reuse_rows_from) if cfg.reuse_rows_from else None))
+                         str(cfg.reuse_rows_from) if cfg.reuse_rows_from else None,
+                         None if row or reusable else train_tokens(cfg, tokens)))
     return found
 
 
@@ -122,6 +132,66 @@ def train_examples(cfg, counts: dict) -> int | None:
             counts[key] = None
     limit = cfg.trainer.get("max_train_examples")
     return counts[key] if counts[key] is None or not limit else min(counts[key], int(limit))
+
+
+def train_tokens(cfg, cache: dict | None = None) -> int | None:
+    """Tokens of the run's training features per epoch, tokenized and cut as its run would (None when its data or
+    tokenizer cannot be read here)."""
+    from omegaconf import OmegaConf
+
+    from ptune.backbones import load_tokenizer
+    from ptune.run import load_split
+    from ptune.tasks import build_task
+
+    cache = {} if cache is None else cache
+    key = "".join([OmegaConf.to_yaml(cfg.task), OmegaConf.to_yaml(cfg.model), str(cfg.data_dir),
+                   str(cfg.trainer.max_train_examples)])
+    if key not in cache:
+        try:
+            task = build_task(cfg.task, cfg.data_dir)
+            _, features = load_split(task, load_tokenizer(cfg.model, task.words_pretokenized), cfg, "train")
+            cache[key] = sum(len(feature["input_ids"]) for feature in features)
+        except Exception:  # no data or tokenizer at hand: the job stays unestimated
+            cache[key] = None
+    return cache[key]
+
+
+def row_train_tokens(row: dict, base, cache: dict) -> int | None:
+    """A finished row's training tokens per epoch: recorded in rows made since ptune recorded them, else its run's
+    training split tokenized again from its saved config and base's data_dir."""
+    from ptune.evaluate import run_config
+
+    recorded = (row.get("data") or {}).get("train_tokens")
+    if recorded or base is None:
+        return recorded
+    try:
+        cfg = run_config(row, base)
+    except Exception:  # a row too old or too partial to rebuild its config
+        return None
+    return train_tokens(cfg, cache)
+
+
+def seconds_per_token(results_dirs: list[str | Path], wanted: set[tuple], base=None) -> dict[tuple, float]:
+    """The fastest training seconds per token and epoch of the completed rows under results_dirs whose
+    (method, model, precision, psl) is wanted (see seconds_per_example for why the fastest): what times a task
+    that no row has run yet. `base` (a composed config) gives the data_dir for rows without recorded tokens."""
+    samples: dict[tuple, list[float]] = {}
+    cache: dict = {}
+    for path in (path for folder in results_dirs for path in sorted(Path(folder, "runs").glob("*/row.json"))):
+        try:
+            row = json.loads(path.read_text())
+            config = row["config"]
+            key = (config["method"]["name"], config["model"]["name"],
+                   (row.get("hyperparameters") or {}).get("precision_used", "fp32"),
+                   config["method"].get("prompt_length"))
+        except (KeyError, TypeError, json.JSONDecodeError):
+            continue
+        if key not in wanted or row.get("status") != "completed" or not row.get("train_seconds"):
+            continue
+        tokens = row_train_tokens(row, base, cache)
+        if tokens and row.get("epochs_run"):
+            samples.setdefault(key, []).append(row["train_seconds"] / (row["epochs_run"] * tokens))
+    return {key: min(values) for key, values in samples.items()}
 
 
 def seconds_per_example(results_dirs: list[str | Path]) -> dict[tuple, float]:
@@ -169,14 +239,15 @@ def seconds_per_epoch(done: list[Job]) -> dict[tuple[str, str], float]:
     return {key: min(values) for key, values in samples.items()}
 
 
-def summary(found: list[Job], timing_dirs: list[str | Path] = ()) -> list[str]:
+def summary(found: list[Job], timing_dirs: list[str | Path] = (), base=None) -> list[str]:
     done = [job for job in found if job.row is not None]
     rates = seconds_per_epoch(done)
     other_rates = seconds_per_example(timing_dirs)
     cells: dict[tuple[str, str], list[int]] = {}
     task_seconds: dict[str, float] = {}
     task_unknown: dict[str, int] = {}
-    by_line = 0  # jobs timed along the prompt length
+    by_line, by_tokens = 0, 0  # jobs timed along the prompt length; by other tasks' rows, per token
+    untimed: list[Job] = []
     for job in found:
         cell = cells.setdefault((job.task, job.method), [0, 0])
         cell[1] += 1
@@ -192,9 +263,17 @@ def summary(found: list[Job], timing_dirs: list[str | Path] = ()) -> list[str]:
         elif job.train_examples and (rate := at_other_prompt_lengths(other_rates, job.similar)) is not None:
             seconds, by_line = rate * job.train_examples * job.epochs, by_line + 1
         else:
-            task_unknown[job.task] = task_unknown.get(job.task, 0) + 1
+            untimed.append(job)
             continue
         task_seconds[job.task] = task_seconds.get(job.task, 0.0) + seconds
+    wanted = {job.cost_key for job in untimed if job.train_tokens}
+    token_rates = seconds_per_token(timing_dirs, wanted, base) if wanted else {}
+    for job in untimed:
+        if job.train_tokens and job.cost_key in token_rates:
+            seconds, by_tokens = token_rates[job.cost_key] * job.train_tokens * job.epochs, by_tokens + 1
+            task_seconds[job.task] = task_seconds.get(job.task, 0.0) + seconds
+        else:
+            task_unknown[job.task] = task_unknown.get(job.task, 0) + 1
     left_seconds, unknown = sum(task_seconds.values()), sum(task_unknown.values())
     tasks = list(dict.fromkeys(job.task for job in found))
     methods = list(dict.fromkeys(job.method for job in found))
@@ -204,8 +283,10 @@ def summary(found: list[Job], timing_dirs: list[str | Path] = ()) -> list[str]:
             "{}/{}".format(*cells[task, m]) if (task, m) in cells else "" for m in methods)
             + f" | {hours_left(task_seconds.get(task, 0.0), task_unknown.get(task, 0))} |")
     estimate = f"about {left_seconds / 3600:.1f} h of training for the runs with a done row to time them by"
-    if by_line:
-        estimate += f" ({by_line} of them by rows at other prompt lengths)"
+    by_other = [f"{by_line} of them by rows at other prompt lengths"] * bool(by_line) + [
+        f"{by_tokens} by rows of other tasks, per training token"] * bool(by_tokens)
+    if by_other:
+        estimate += f" ({'; '.join(by_other)})"
     if unknown:
         estimate += f"; {unknown} run(s) with no such row: not estimated"
     reusable = sum(job.reusable for job in found)
@@ -227,5 +308,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     found = jobs(args.overrides)
     timing_dirs = dict.fromkeys(folder for job in found for folder in (job.results_dir, job.reuse_rows_from) if folder)
-    print("\n".join(summary(found, list(timing_dirs))))
+    base = compose(found[0].overrides) if found else None  # the data_dir that rows without recorded tokens read
+    print("\n".join(summary(found, list(timing_dirs), base)))
     return 0

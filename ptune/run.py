@@ -295,7 +295,8 @@ def train_and_evaluate(cfg: DictConfig, config: dict, device: torch.device, dtyp
             "peak_memory_mib": round(memory, 1), "peak_memory_kind": memory_kind,
             "data": {"source": portable_path(cfg.data_dir) if cfg.data_dir else "hub",
                      **task.data_description(),
-                     **{f"{s}_examples": len(splits[s][0]) for s in splits}},
+                     **{f"{s}_examples": len(splits[s][0]) for s in splits},
+                     "train_tokens": sum(len(feature["input_ids"]) for feature in splits["train"][1])},
             "resumed": state.resumed}
 
 

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from ptune import plan
 from ptune.config import compose
 from ptune.rows import experiment_config, run_id
 from ptune.run import execute
@@ -56,9 +57,12 @@ def test_unused_split_keys_leave_the_run_id_as_before():
 
 def test_a_split_run_writes_a_labelled_row(make_cfg, tmp_path):
     data = write_boolq_dev(tmp_path / "data")
-    row = execute(make_cfg("task=boolq", "task.split_dev=2", "method=ptv2", "model=tiny-bert", "trainer=smoke",
-                           f"data_dir={data}"))
+    cfg = make_cfg("task=boolq", "task.split_dev=2", "method=ptv2", "model=tiny-bert", "trainer=smoke",
+                   f"data_dir={data}")
+    row = execute(cfg)
     assert row["data"]["train_examples"] == 6 and row["data"]["dev_examples"] == 3
+    # the tokens it trained on per epoch, as `ptune plan` counts them for a run not made yet
+    assert row["data"]["train_tokens"] == plan.train_tokens(cfg) > 6
     assert "test_examples" not in row["data"] and "split_dev=2" in row["data"]["note"]
     assert row["config"]["task"]["split_dev"] == 2
 

@@ -106,3 +106,54 @@ def test_a_prompt_length_with_no_row_is_timed_along_the_line_through_the_two_nea
     # psl 8 from 4 and 16: 0.05 + 4 x 0.05 / 12 = 0.0667 s x 18000 = 1200 s
     assert hours(8)[2] == "| rte | 0/1 | 0.3 |"
     assert hours(32, "prompt")[2] == "| rte | 0/1 | 1 not timed |"  # one length only: no line
+
+
+def test_a_task_with_no_row_is_timed_per_token_by_rows_of_its_method_on_other_tasks(tmp_path):
+    """BoolQ before its first run: ptv2's rows on WiC give seconds per training token; the job's own tokens and
+    epochs scale them. Another method, precision or prompt length does not time it."""
+    row = functools.partial(timed_row, tmp_path)
+    row("a", "wic", "ptv2", 200.0, 2, 1000, psl=16)
+    row("b", "rte", "ptv2", 900.0, 2, 1000, psl=16)
+    row("c", "wic", "prompt", 1.0, 2, 1000, psl=16)
+    row("d", "wic", "ptv2", 1.0, 2, 1000, psl=64)
+    row("e", "wic", "ptv2", 1.0, 2, 1000, psl=16, precision="fp32")
+    for name, tokens in {"a": 50_000, "b": 100_000, "c": 50_000, "d": 50_000, "e": 50_000}.items():
+        path = tmp_path / "runs" / name / "row.json"
+        saved = json.loads(path.read_text())
+        saved["data"]["train_tokens"] = tokens
+        path.write_text(json.dumps(saved))
+    # a: 200 s / (2 epochs x 50k tokens) = 0.002 s per token; b: 0.0045 (the fastest counts)
+
+    def plan(method="ptv2", psl=16, tokens=300_000):
+        similar = ("boolq", method, "minilm", 128, "bf16", psl)
+        return summary([Job([], "boolq", method, 10, "id", None, similar, 2450, train_tokens=tokens)], [tmp_path])
+
+    # 0.002 s x 300k tokens x 10 epochs = 6000 s
+    assert plan()[2] == "| boolq | 0/1 | 1.7 |"
+    assert plan()[-1] == ("0 of 1 runs done, 1 left: about 1.7 h of training for the runs with a done row to time "
+                          "them by (1 by rows of other tasks, per training token).")
+    assert plan("finetune", None)[2] == "| boolq | 0/1 | 1 not timed |"
+    assert plan(psl=32)[2] == "| boolq | 0/1 | 1 not timed |"
+    assert plan(tokens=None)[2] == "| boolq | 0/1 | 1 not timed |"  # its data could not be read
+
+
+def test_tokens_of_a_row_without_them_are_counted_from_its_saved_config(make_cfg, tmp_path):
+    """Rows made before ptune recorded train_tokens: the plan tokenizes their training split again from the row's
+    config (the data folder from the plan's own), and gets what a run counts."""
+    from ptune.backbones import load_tokenizer
+    from ptune.plan import row_train_tokens, train_tokens
+    from ptune.rows import experiment_config
+    from ptune.run import load_split
+    from ptune.tasks import build_task
+
+    data = write_samples(tmp_path / "data")
+    cfg = make_cfg("task=rte", "model=tiny-bert", "method=ptv2", f"data_dir={data}")
+    task = build_task(cfg.task, cfg.data_dir)
+    _, features = load_split(task, load_tokenizer(cfg.model), cfg, "train")
+    expected = sum(len(feature["input_ids"]) for feature in features)
+    assert expected > len(features) > 0
+    assert train_tokens(cfg) == expected
+    row = {"config": experiment_config(cfg), "data": {"train_examples": len(features)}}
+    assert row_train_tokens(row, make_cfg(f"data_dir={data}"), {}) == expected
+    assert row_train_tokens(row | {"data": {"train_tokens": 7}}, None, {}) == 7
+    assert train_tokens(make_cfg("task=rte", "model=tiny-bert", f"data_dir={tmp_path / 'nowhere'}")) is None
