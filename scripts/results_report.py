@@ -94,8 +94,22 @@ def section(rows: list[dict], root: Path) -> str:
 
 
 def draw(rows: list[dict], path: Path) -> Path | None:
+    """The figure of `final_figure`, saved to path; None without matplotlib or final rows."""
+    figure = final_figure(rows)
+    if figure is None:
+        return None
+    import matplotlib.pyplot as plt
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=100, metadata={"Software": None})  # no version stamp: same rows, same bytes
+    plt.close(figure)
+    return path
+
+
+def final_figure(rows: list[dict]):
     """One panel per task: each method's dev score against its trainable % (log), at the best dev epoch (filled)
-    and at the last epoch (hollow), mean ± std over seeds. None without matplotlib or final rows."""
+    and at the last epoch (hollow), mean ± std over seeds; one legend (first panel) for every method drawn in any
+    panel. None without matplotlib or final rows."""
     found = cells(rows)
     tasks = [t for t in TASKS if any(key[1] == t for key in found)]
     try:
@@ -122,12 +136,15 @@ def draw(rows: list[dict], path: Path) -> Path | None:
         metric = found[next(key for key in found if key[1] == task)][0]["primary_metric"]
         axes.set(title=TASKS[task], xscale="log", xlabel="trainable %", ylabel=f"dev {metric}")
         axes.grid(alpha=0.3)
-    panels[0][0].legend(fontsize=7, title="filled: best epoch\nhollow: last epoch", title_fontsize=7)
+    handles = {}  # a method missing from the first panel (RTE) still needs its legend entry
+    for axes in panels[0]:
+        for handle, label in zip(*axes.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+    labels = sorted(handles, key=METHOD_ORDER.index)
+    panels[0][0].legend([handles[label] for label in labels], labels, fontsize=7,
+                        title="filled: best epoch\nhollow: last epoch", title_fontsize=7)
     figure.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100, metadata={"Software": None})  # no version stamp: same rows, same bytes
-    plt.close(figure)
-    return path
+    return figure
 
 
 def score_cell(runs: list[dict]) -> str:

@@ -78,6 +78,22 @@ def test_the_figure_draws_the_final_cells_and_nothing_without_them(tmp_path):
     assert results_report.draw(results_report.load_rows(tmp_path / "nothing"), tmp_path / "none.png") is None
 
 
+def test_the_figure_legend_names_every_method_drawn_in_any_panel(tmp_path):
+    """The first panel (RTE) may lack a method that another panel draws: the one legend still names it."""
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    results = tmp_path / "results"
+    write_row(results, "rte", "ptv2", 1, 55.0, 50.0)
+    write_row(results, "copa", "prompt", 1, 60.0, 52.0)
+    write_row(results, "copa", "finetune", 1, 63.0, 59.0)
+    figure = results_report.final_figure(results_report.load_rows(results))
+    legend = figure.axes[0].get_legend()
+    assert [text.get_text() for text in legend.get_texts()] == ["finetune", "prompt", "ptv2"]
+    assert [axes.get_title() for axes in figure.axes] == ["RTE", "COPA"]
+    plt.close(figure)
+
+
 def test_the_prompt_length_sweep_is_labelled_apart_from_the_finals_and_copies_the_search_winner(tmp_path):
     from ptune.config import compose
     from ptune.reuse import find_twin
