@@ -116,6 +116,20 @@ def preset_text(choice: Choice) -> str:
     return "\n".join(lines) + "\n" + yaml.safe_dump(nested, sort_keys=False)
 
 
+def written_setting(path: Path) -> dict | None:
+    """The values a by_run preset sets (None when there is none yet)."""
+    if not path.is_file():
+        return None
+    loaded = yaml.safe_load(path.read_text()) or {}
+    return {key: value for key, value in loaded.items() if key != "preset_applied"}
+
+
+def flat(setting: dict, prefix: str = "") -> str:
+    """{"method": {"lr": 0.01}, "prompt_length": 64} -> "method.lr=0.01 prompt_length=64"."""
+    return " ".join(flat(value, f"{prefix}{key}.") if isinstance(value, dict) else f"{prefix}{key}={value}"
+                    for key, value in setting.items())
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ptune pick", description=__doc__.split("\n\n")[0])
     parser.add_argument("overrides", nargs="*", help="sweep=NAME (a search sweep) and any KEY=VALUE of its runs")
@@ -130,7 +144,12 @@ def main(argv: list[str] | None = None) -> int:
         setting = " ".join(f"{k}={v}" for k, v in choice.values(choice.best).items())
         print(f"{choice.task} {choice.method}: {setting} (dev {best:.2f} of {len(choice.ranked)} runs)")
         if args.write:
+            previous = written_setting(choice.path())
             choice.path().write_text(preset_text(choice))
             print(f"  wrote {choice.path()}")
+            if previous is not None and previous != written_setting(choice.path()):
+                print(f"  changed: it was {flat(previous)}. Final rows made at that setting stay in the tables "
+                      "(a footnote marks the other setting) until they leave the results' runs/ folder, e.g. for "
+                      "results/superseded/runs/")
     print("\n".join(waiting))
     return 0

@@ -97,3 +97,26 @@ def test_prompt_and_prefix_search_the_learning_rate_at_ptv2s_chosen_prompt_lengt
     assert choice.keys == ["method.lr", "prompt_length"] and choice.best.run_id == found[1].run_id
     preset = yaml.safe_load(preset_text(choice))
     assert preset["prompt_length"] == 32 and preset["method"]["lr"] == compose(found[1].overrides).method.lr
+
+
+def test_a_pick_that_changes_says_what_it_was_and_that_old_final_rows_stay(tmp_path, monkeypatch, capsys):
+    """A search extended after its pick (new learning rates) can move the pick: the final rows made at the old
+    setting would still fill the table's cell, so --write says what changed and where such rows should go."""
+    conf = conf_copy(tmp_path, monkeypatch)
+    (conf / "preset/by_run/minilm_ptv2_minilm_copa.yaml").unlink(missing_ok=True)
+    overrides = [*SEARCH, f"paths.results_dir={tmp_path / 'search'}"]
+    found = jobs(overrides)
+    for number, job in enumerate(found):
+        complete(tmp_path / "search", job, 50.0 + number, 50.0)  # the last run of the grid wins
+    assert ptune.pick.main([*overrides, "--write"]) == 0
+    assert "changed" not in capsys.readouterr().out  # no earlier pick
+    assert ptune.pick.main([*overrides, "--write"]) == 0
+    assert "changed" not in capsys.readouterr().out  # the same pick again
+
+    winner = dict(o.split("=", 1) for o in found[-1].overrides)
+    row = tmp_path / "search" / "runs" / found[0].run_id / "row.json"
+    row.write_text(row.read_text().replace('"best": {"accuracy": 50.0}', '"best": {"accuracy": 99.0}'))
+    assert ptune.pick.main([*overrides, "--write"]) == 0
+    out = capsys.readouterr().out
+    was = f"method.lr={float(winner['method.lr'])} prompt_length={winner['prompt_length']}"
+    assert f"changed: it was {was}." in out and "results/superseded/runs/" in out
