@@ -11,8 +11,9 @@ the [CLS] vector across the first N examples (mean over its dimensions), its mea
 of the logits; a working run has a spread of the same order as the vector itself. For deep prompts (ptv2,
 prefix) it also prints the root mean square of the prefix keys and values the method feeds every layer, beside
 those the frozen backbone computes for the examples' own tokens (BERT-style `attention.self.key` / `value`
-layers), and per prompted layer the share of the [CLS] query's attention that goes to the prefix. RUN is a run
-folder, id or unique id prefix, as for `ptune eval`; the checkpoint is the one `ptune eval` would load.
+layers), and per prompted layer the share of the [CLS] query's attention that goes to the prefix (both null on a
+backbone whose layers are named otherwise). RUN is a run folder, id or unique id prefix, as for `ptune eval`; the
+checkpoint is the one `ptune eval` would load.
 """
 from __future__ import annotations
 
