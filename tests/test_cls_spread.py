@@ -15,17 +15,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 import cls_spread  # noqa: E402
 
 
-def test_huge_prefixes_make_the_cls_vector_the_same_for_every_example(make_cfg, tmp_path):
+def trained_ptv2_run(make_cfg, tmp_path):
+    """A one-epoch ptv2 run on the sample data: its config, row folder, the script's arguments, its checkpoint."""
     data = write_samples(tmp_path)
     cfg = make_cfg(*SMOKE, "method=ptv2", f"data_dir={data}", "trainer.save_checkpoint=true", "trainer.epochs=1")
     row = run.execute(cfg)
     args = argparse.Namespace(data_dir=str(data), output_dir=cfg.paths.output_dir, weights="best", split="dev",
                               examples=4)
     folder = Path(cfg.paths.results_dir) / "runs" / row["run_id"]
+    return cfg, folder, args, checkpoint.checkpoint_path(cfg.paths.output_dir, row["run_id"])
+
+
+def test_huge_prefixes_make_the_cls_vector_the_same_for_every_example(make_cfg, tmp_path):
+    cfg, folder, args, path = trained_ptv2_run(make_cfg, tmp_path)
     trained = cls_spread.spread(folder, args)
     assert trained["examples"] == 4 and trained["cls_std_across_examples"] > 0.01, trained
 
-    path = checkpoint.checkpoint_path(cfg.paths.output_dir, row["run_id"])
     saved = torch.load(path, weights_only=True)
     saved["weights"]["method.encoder.embedding.weight"] *= 1000  # keys that win every attention softmax
     torch.save(saved, path)
@@ -40,13 +45,7 @@ def test_the_prefix_keys_are_measured_beside_the_tokens_keys(make_cfg, tmp_path)
     """prefix_key_rms / prefix_value_rms are the RMS of the key / value halves of the saved prefix table (computed
     here from the checkpoint), token_key_rms that of the frozen backbone's key projections of the real tokens;
     scaling the table scales the first by as much."""
-    data = write_samples(tmp_path)
-    cfg = make_cfg(*SMOKE, "method=ptv2", f"data_dir={data}", "trainer.save_checkpoint=true", "trainer.epochs=1")
-    row = run.execute(cfg)
-    args = argparse.Namespace(data_dir=str(data), output_dir=cfg.paths.output_dir, weights="best", split="dev",
-                              examples=4)
-    folder = Path(cfg.paths.results_dir) / "runs" / row["run_id"]
-    path = checkpoint.checkpoint_path(cfg.paths.output_dir, row["run_id"])
+    cfg, folder, args, path = trained_ptv2_run(make_cfg, tmp_path)
     saved = torch.load(path, weights_only=True)
     table = saved["weights"]["method.encoder.embedding.weight"]  # [P, layers x (key, value) x hidden]
     shape = cfg.model.tiny
