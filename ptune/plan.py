@@ -12,8 +12,8 @@ training example, times the job's training examples (read from its data) and epo
 or more other prompt lengths give it along a line through the two nearest (a prompt's cost grows with its length);
 failing that (a task with no row yet), rows of the same method, backbone, precision and prompt length on other
 tasks give seconds per training token (the tokens of a row's training features, as its run cut them), times the
-job's training tokens and epochs; the rest are counted as not timed. A job whose twin under reuse_rows_from will be
-copied (ptune/reuse.py) costs nothing. The table gives each task's hours left.
+job's training tokens (its split tokenized only then) and epochs; the rest are counted as not timed. A job whose
+twin under reuse_rows_from will be copied (ptune/reuse.py) costs nothing. The table gives each task's hours left.
 Evaluation time is not included.
 """
 from __future__ import annotations
@@ -46,6 +46,13 @@ class Job:
     reusable: bool = False  # not done, but its twin under reuse_rows_from is copied instead of trained (ptune/reuse.py)
     reuse_rows_from: str | None = None  # the search folder whose rows also time it
     train_tokens: int | None = None  # tokens of its training features per epoch, when its data can be read
+    config: object = None  # its composed config, tokenized (tokens()) only when rows of its own task cannot time it
+
+    def tokens(self, cache: dict) -> int | None:
+        """train_tokens, tokenizing the job's training split the first time it is asked for."""
+        if self.train_tokens is None and self.config is not None:
+            self.train_tokens = train_tokens(self.config, cache)
+        return self.train_tokens
 
     @property
     def cost_key(self) -> tuple:
@@ -92,7 +99,6 @@ def sweep_params(name: str) -> dict[str, list[str]]:
 def jobs(overrides: list[str]) -> list[Job]:
     found = []
     counts: dict[str, int | None] = {}
-    tokens: dict[str, int | None] = {}
     for job_overrides in grid(overrides):
         cfg = compose(job_overrides)
         identifier = run_id(cfg)
@@ -105,7 +111,7 @@ def jobs(overrides: list[str]) -> list[Job]:
         found.append(Job(job_overrides, cfg.task.name, cfg.method.name, int(cfg.trainer.epochs), identifier, row,
                          similar, examples, str(cfg.paths.results_dir), reusable,
                          str(cfg.reuse_rows_from) if cfg.reuse_rows_from else None,
-                         None if row or reusable else train_tokens(cfg, tokens)))
+                         config=None if row or reusable else cfg))
     return found
 
 
@@ -171,12 +177,14 @@ def row_train_tokens(row: dict, base, cache: dict) -> int | None:
     return train_tokens(cfg, cache)
 
 
-def seconds_per_token(results_dirs: list[str | Path], wanted: set[tuple], base=None) -> dict[tuple, float]:
+def seconds_per_token(results_dirs: list[str | Path], wanted: set[tuple], base=None,
+                      cache: dict | None = None) -> dict[tuple, float]:
     """The fastest training seconds per token and epoch of the completed rows under results_dirs whose
     (method, model, precision, psl) is wanted (see seconds_per_example for why the fastest): what times a task
-    that no row has run yet. `base` (a composed config) gives the data_dir for rows without recorded tokens."""
+    that no row has run yet. `base` (a composed config) gives the data_dir for rows without recorded tokens;
+    `cache` is train_tokens' (shared with the jobs' own tokenization)."""
     samples: dict[tuple, list[float]] = {}
-    cache: dict = {}
+    cache = {} if cache is None else cache
     for path in (path for folder in results_dirs for path in sorted(Path(folder, "runs").glob("*/row.json"))):
         try:
             row = json.loads(path.read_text())
@@ -266,8 +274,9 @@ def summary(found: list[Job], timing_dirs: list[str | Path] = (), base=None) -> 
             untimed.append(job)
             continue
         task_seconds[job.task] = task_seconds.get(job.task, 0.0) + seconds
-    wanted = {job.cost_key for job in untimed if job.train_tokens}
-    token_rates = seconds_per_token(timing_dirs, wanted, base) if wanted else {}
+    cache: dict = {}  # train_tokens' per (task, model, data, limit): jobs and rows of one split tokenize it once
+    wanted = {job.cost_key for job in untimed if job.tokens(cache)}
+    token_rates = seconds_per_token(timing_dirs, wanted, base, cache) if wanted else {}
     for job in untimed:
         if job.train_tokens and job.cost_key in token_rates:
             seconds, by_tokens = token_rates[job.cost_key] * job.train_tokens * job.epochs, by_tokens + 1

@@ -157,3 +157,19 @@ def test_tokens_of_a_row_without_them_are_counted_from_its_saved_config(make_cfg
     assert row_train_tokens(row, make_cfg(f"data_dir={data}"), {}) == expected
     assert row_train_tokens(row | {"data": {"train_tokens": 7}}, None, {}) == 7
     assert train_tokens(make_cfg("task=rte", "model=tiny-bert", f"data_dir={tmp_path / 'nowhere'}")) is None
+
+
+def test_only_jobs_no_row_of_their_own_task_times_are_tokenized(monkeypatch, tmp_path):
+    """Tokenizing a training split costs seconds (the queue polls the plan): a job timed by rows of its own task
+    and method never tokenizes; one left to the per-token tier does, once per split."""
+    import ptune.plan as plan
+
+    calls = []
+    monkeypatch.setattr(plan, "train_tokens", lambda cfg, cache: calls.append(cfg) or 1000)
+    timed_row(tmp_path, "a", "rte", "ptv2", 100.0, 2, 500)  # 0.1 s per example-epoch: 500 s for the job
+    rte = Job([], "rte", "ptv2", 10, "id1", None, ("rte", "ptv2", "minilm", 128, "bf16", 16), 500, config="rte")
+    assert summary([rte], [tmp_path])[2] == "| rte | 0/1 | 0.1 |" and calls == []
+    boolq = [Job([], "boolq", "ptv2", 10, f"id{i}", None, ("boolq", "ptv2", "minilm", 128, "bf16", 16), 2450,
+                 config="boolq") for i in range(2)]
+    summary([rte, *boolq], [tmp_path])
+    assert calls == ["boolq", "boolq"]  # once per job here; the real train_tokens caches per split
