@@ -161,7 +161,7 @@ def test_tokens_of_a_row_without_them_are_counted_from_its_saved_config(make_cfg
 
 def test_only_jobs_no_row_of_their_own_task_times_are_tokenized(monkeypatch, tmp_path):
     """Tokenizing a training split costs seconds (the queue polls the plan): a job timed by rows of its own task
-    and method never tokenizes; one left to the per-token tier does, once per split."""
+    and method never tokenizes; one left to the per-token tier does (the real train_tokens caches per split)."""
     import ptune.plan as plan
 
     calls = []
