@@ -8,7 +8,7 @@ its results_dir (what skip_done=true skips). The estimate for a job left is the 
 the same (task, method), scaled by epochs (the fastest such row: others were slowed by a shared machine); for a
 (task, method) with none done yet, any completed row under the same results_dir or its reuse_rows_from (the
 settings search) with the same task, method, backbone, max length, precision and prompt length gives seconds per
-training example, times the job's training examples (read from its data) and epochs; failing that, such rows at two
+training example, times the job's training examples (its data read only then) and epochs; failing that, such rows at two
 or more other prompt lengths give it along a line through the two nearest (a prompt's cost grows with its length);
 failing that (a task with no row yet), rows of the same method, backbone, precision and prompt length on other
 tasks give seconds per training token (the tokens of a row's training features, as its run cut them), times the
@@ -41,12 +41,19 @@ class Job:
     run_id: str
     row: dict | None  # its completed row, when done
     similar: tuple = ()  # (task, method, model, max_length, precision, psl): rows of other runs that time it
-    train_examples: int | None = None  # what it will train on, when its data can be read
+    train_examples: int | None = None  # what it will train on, when its data can be read (examples() reads it)
     results_dir: str = "results"
     reusable: bool = False  # not done, but its twin under reuse_rows_from is copied instead of trained (ptune/reuse.py)
     reuse_rows_from: str | None = None  # the search folder whose rows also time it
     train_tokens: int | None = None  # tokens of its training features per epoch, when its data can be read
-    config: object = None  # its composed config, tokenized (tokens()) only when rows of its own task cannot time it
+    config: object = None  # its composed config: its data is read (examples(), tokens()) only when done rows of its
+    # own (task, method) cannot time it
+
+    def examples(self, counts: dict) -> int | None:
+        """train_examples, reading the job's training split the first time it is asked for."""
+        if self.train_examples is None and self.config is not None:
+            self.train_examples = train_examples(self.config, counts)
+        return self.train_examples
 
     def tokens(self, cache: dict) -> int | None:
         """train_tokens, tokenizing the job's training split the first time it is asked for."""
@@ -98,7 +105,6 @@ def sweep_params(name: str) -> dict[str, list[str]]:
 
 def jobs(overrides: list[str]) -> list[Job]:
     found = []
-    counts: dict[str, int | None] = {}
     for job_overrides in grid(overrides):
         cfg = compose(job_overrides)
         identifier = run_id(cfg)
@@ -107,9 +113,8 @@ def jobs(overrides: list[str]) -> list[Job]:
                         and find_twin(cfg.reuse_rows_from, identifier, experiment_config(cfg)))
         similar = (cfg.task.name, cfg.method.name, cfg.model.name, int(cfg.task.max_length), job_precision(cfg),
                    cfg.method.get("prompt_length"))
-        examples = None if row or reusable else train_examples(cfg, counts)
         found.append(Job(job_overrides, cfg.task.name, cfg.method.name, int(cfg.trainer.epochs), identifier, row,
-                         similar, examples, str(cfg.paths.results_dir), reusable,
+                         similar, None, str(cfg.paths.results_dir), reusable,
                          str(cfg.reuse_rows_from) if cfg.reuse_rows_from else None,
                          config=None if row or reusable else cfg))
     return found
@@ -256,6 +261,7 @@ def summary(found: list[Job], timing_dirs: list[str | Path] = (), base=None) -> 
     task_unknown: dict[str, int] = {}
     by_line, by_tokens = 0, 0  # jobs timed along the prompt length; by other tasks' rows, per token
     untimed: list[Job] = []
+    counts: dict = {}  # train_examples' per (task, data): jobs of one split read it once
     for job in found:
         cell = cells.setdefault((job.task, job.method), [0, 0])
         cell[1] += 1
@@ -266,9 +272,9 @@ def summary(found: list[Job], timing_dirs: list[str | Path] = (), base=None) -> 
             continue
         if (job.task, job.method) in rates:
             seconds = rates[job.task, job.method] * job.epochs
-        elif job.similar in other_rates and job.train_examples:
+        elif job.similar in other_rates and job.examples(counts):
             seconds = other_rates[job.similar] * job.train_examples * job.epochs
-        elif job.train_examples and (rate := at_other_prompt_lengths(other_rates, job.similar)) is not None:
+        elif job.examples(counts) and (rate := at_other_prompt_lengths(other_rates, job.similar)) is not None:
             seconds, by_line = rate * job.train_examples * job.epochs, by_line + 1
         else:
             untimed.append(job)

@@ -173,3 +173,19 @@ def test_only_jobs_no_row_of_their_own_task_times_are_tokenized(monkeypatch, tmp
                  config="boolq") for i in range(2)]
     summary([rte, *boolq], [tmp_path])
     assert calls == ["boolq", "boolq"]  # once per job here; the real train_tokens caches per split
+
+
+def test_only_jobs_no_done_row_of_their_own_task_method_times_read_their_data(monkeypatch, tmp_path):
+    """Reading a training split costs seconds on every poll of the queue: a job timed by done rows of its own task
+    and method never reads it; one timed by other rows (here the search's, per example) does, once per job."""
+    import ptune.plan as plan
+
+    calls = []
+    monkeypatch.setattr(plan, "train_examples", lambda cfg, counts: calls.append(cfg) or 900)
+    done = Job([], "rte", "ptv2", 10, "id0", {"train_seconds": 100.0, "epochs_run": 10})  # 10 s per epoch
+    rte = Job([], "rte", "ptv2", 10, "id1", None, ("rte", "ptv2", "minilm", 128, "bf16", 16), config="rte")
+    assert summary([done, rte], [tmp_path])[2] == "| rte | 1/2 | 0.0 |" and calls == []
+    timed_row(tmp_path, "a", "wic", "ptv2", 100.0, 1, 1000)  # 0.1 s per example-epoch
+    wic = Job([], "wic", "ptv2", 10, "id2", None, ("wic", "ptv2", "minilm", 128, "bf16", 16), config="wic")
+    # 0.1 s x 900 examples (read now) x 10 epochs = 900 s
+    assert summary([done, rte, wic], [tmp_path])[3] == "| wic | 0/1 | 0.2 |" and calls == ["wic"]
