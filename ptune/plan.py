@@ -46,8 +46,7 @@ class Job:
     reusable: bool = False  # not done, but its twin under reuse_rows_from is copied instead of trained (ptune/reuse.py)
     reuse_rows_from: str | None = None  # the search folder whose rows also time it
     train_tokens: int | None = None  # tokens of its training features per epoch, when its data can be read
-    config: object = None  # its composed config: its data is read (examples(), tokens()) only when done rows of its
-    # own (task, method) cannot time it
+    config: object = None  # its composed config: examples() and tokens() read its data only when summary needs them
 
     def examples(self, counts: dict) -> int | None:
         """train_examples, reading the job's training split the first time it is asked for."""
