@@ -113,8 +113,8 @@ def jobs(overrides: list[str]) -> list[Job]:
         similar = (cfg.task.name, cfg.method.name, cfg.model.name, int(cfg.task.max_length), job_precision(cfg),
                    cfg.method.get("prompt_length"))
         found.append(Job(job_overrides, cfg.task.name, cfg.method.name, int(cfg.trainer.epochs), identifier, row,
-                         similar, None, str(cfg.paths.results_dir), reusable,
-                         str(cfg.reuse_rows_from) if cfg.reuse_rows_from else None,
+                         similar, results_dir=str(cfg.paths.results_dir), reusable=reusable,
+                         reuse_rows_from=str(cfg.reuse_rows_from) if cfg.reuse_rows_from else None,
                          config=None if row or reusable else cfg))
     return found
 
@@ -273,7 +273,7 @@ def summary(found: list[Job], timing_dirs: list[str | Path] = (), base=None) -> 
             seconds = rates[job.task, job.method] * job.epochs
         elif job.similar in other_rates and job.examples(counts):
             seconds = other_rates[job.similar] * job.train_examples * job.epochs
-        elif job.examples(counts) and (rate := at_other_prompt_lengths(other_rates, job.similar)) is not None:
+        elif (rate := at_other_prompt_lengths(other_rates, job.similar)) is not None and job.examples(counts):
             seconds, by_line = rate * job.train_examples * job.epochs, by_line + 1
         else:
             untimed.append(job)
