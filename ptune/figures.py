@@ -5,7 +5,7 @@
 
 A point is the mean over the seeds of one configuration (the same pooling as the tables' cells), with the
 sample standard deviation as an error bar; the score is the task's primary metric at the best dev epoch. A
-prompt-length line whose points pool different numbers of seeds says so in its legend (n per point). A line
+prompt-length line's legend says how many seeds its points pool (n; per point where they differ). A line
 of the prompt-length figure needs at least two prompt lengths, so figures appear only where a sweep made them.
 """
 from __future__ import annotations
@@ -55,10 +55,10 @@ def prompt_length_lines(points: list[dict]) -> dict[tuple, list[dict]]:
 
 
 def seeds_label(line: list[dict]) -> str:
-    """' n=1,1,3' (seeds per point, in the line's order) where the points pool different numbers of seeds, as a
-    sweep's single-seed lengths next to a length run with more seeds; '' where they all pool the same."""
+    """How many seeds the line's points pool: ' n=3' where every point pools the same number (' n=1': a
+    single-seed sweep, no error bars), ' n=1,1,3' (per point, in the line's order) where they differ."""
     counts = [len(point["scores"]) for point in line]
-    return "" if len(set(counts)) == 1 else " n=" + ",".join(map(str, counts))
+    return f" n={counts[0]}" if len(set(counts)) == 1 else " n=" + ",".join(map(str, counts))
 
 
 def trainable_series(points: list[dict]) -> dict[tuple, list[dict]]:

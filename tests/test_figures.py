@@ -62,9 +62,9 @@ def test_the_trainable_figure_keeps_cells_of_other_settings_apart(results):
     assert [p["mean"] for p in series["minilm", "ptv2", "trainer=demo"]] == [58.0]
 
 
-def test_a_prompt_length_line_says_how_many_seeds_each_point_pools_when_they_differ(results):
+def test_a_prompt_length_line_says_how_many_seeds_its_points_pool(results):
     line = prompt_length_lines(configurations(load_rows(results))["rte"])["minilm", "ptv2", "trainer=default"]
-    assert seeds_label(line) == ""  # two seeds at psl 4 and at psl 16
+    assert seeds_label(line) == " n=2"  # two seeds at psl 4 and at psl 16
     write_row(results, "ptv2", 8, 1, 56.0, 0.8)  # a sweep's single-seed length between them
     line = prompt_length_lines(configurations(load_rows(results))["rte"])["minilm", "ptv2", "trainer=default"]
     assert [p["psl"] for p in line] == [4, 8, 16] and seeds_label(line) == " n=2,1,2"
