@@ -2,19 +2,20 @@
 
     ptune plan sweep=reproduce_minilm data_dir=../shared/data      # what `make reproduce` prints first
 
-The grid is the sweep yaml's `hydra.sweeper.params` (comma lists) times the command's own KEY=A,B overrides;
-each job is composed as `ptune run` would compose it, and it is done when its run id has a completed row under
-its results_dir (what skip_done=true skips). The estimate for a job left is the training time of done rows of
-the same (task, method), scaled by epochs (the fastest such row: others were slowed by a shared machine); for a
-(task, method) with none done yet, any completed row under the same results_dir or its reuse_rows_from (the
-settings search) with the same task, method, backbone, max length, precision and prompt length gives seconds per
-training example, times the job's training examples (its data read only then) and epochs; failing that, such rows at two
-or more other prompt lengths give it along a line through the two nearest (a prompt's cost grows with its length);
-failing that (a task with no row yet), rows of the same method, backbone, precision and prompt length on other
-tasks give seconds per training token (the tokens of a row's training features, as its run cut them), times the
-job's training tokens (its split tokenized only then) and epochs; the rest are counted as not timed. A job whose
-twin under reuse_rows_from will be copied (ptune/reuse.py) costs nothing. The table gives each task's hours left.
-Evaluation time is not included.
+The grid is the sweep yaml's `hydra.sweeper.params` (comma lists) times the command's own KEY=A,B overrides; each
+job is composed as `ptune run` would compose it, and it is done when its run id has a completed row under its
+results_dir (what skip_done=true skips). The estimate for a job left is the training time of done rows of the same
+task, method, backbone, max length, precision and prompt length, scaled by epochs (the fastest such row: others were
+slowed by a shared machine); for a job with none done yet, any completed row under the same results_dir or its
+reuse_rows_from (the settings search) with the same task, method, backbone, max length, precision and prompt length
+gives seconds per training example, times the job's training examples (its data read only then) and epochs; failing
+that, such rows at two or more other prompt lengths give it along a line through the two nearest (a prompt's cost
+grows with its length, so a row at a longer prompt that ran faster also caps the rate of every shorter one); failing
+that (a task with no row yet), rows of the same method, backbone, precision and prompt length on other tasks give
+seconds per training token (the tokens of a row's training features, as its run cut them), times the job's training
+tokens (its split tokenized only then) and epochs; the rest are counted as not timed. A job whose twin under
+reuse_rows_from will be copied (ptune/reuse.py) costs nothing. The table gives each task's hours left. Evaluation
+time is not included.
 """
 from __future__ import annotations
 
@@ -203,7 +204,7 @@ def seconds_per_token(results_dirs: list[str | Path], wanted: set[tuple], base=N
         tokens = row_train_tokens(row, base, cache)
         if tokens and row.get("epochs_run"):
             samples.setdefault(key, []).append(row["train_seconds"] / (row["epochs_run"] * tokens))
-    return {key: min(values) for key, values in samples.items()}
+    return capped_by_longer_prompts({key: min(values) for key, values in samples.items()})
 
 
 def seconds_per_example(results_dirs: list[str | Path]) -> dict[tuple, float]:
@@ -225,7 +226,20 @@ def seconds_per_example(results_dirs: list[str | Path]) -> dict[tuple, float]:
             continue
         if row.get("status") == "completed":
             samples.setdefault(key, []).append(per_example)
-    return {key: min(values) for key, values in samples.items()}
+    return capped_by_longer_prompts({key: min(values) for key, values in samples.items()})
+
+
+def capped_by_longer_prompts(rates: dict[tuple, float]) -> dict[tuple, float]:
+    """rates (keys ending in the prompt length) with each length's rate lowered to the fastest at any longer length
+    of the same other key fields: a longer prompt never costs less, so such a row proves the shorter prompt can run
+    that fast, and its own (a single row slowed by a busy machine, up to 8x) must not time it, nor draw the line of
+    at_other_prompt_lengths."""
+    capped = dict(rates)
+    for key, rate in rates.items():
+        if key[-1] is not None:
+            capped[key] = min([rate] + [other for longer, other in rates.items() if longer[:-1] == key[:-1]
+                                        and longer[-1] is not None and longer[-1] > key[-1]])
+    return capped
 
 
 def at_other_prompt_lengths(rates: dict[tuple, float], similar: tuple) -> float | None:
@@ -241,13 +255,14 @@ def at_other_prompt_lengths(rates: dict[tuple, float], similar: tuple) -> float 
     return max(0.0, near_rate + slope * (length - near))
 
 
-def seconds_per_epoch(done: list[Job]) -> dict[tuple[str, str], float]:
-    """The fastest training seconds per epoch of the done rows, per (task, method) (see seconds_per_example)."""
-    samples: dict[tuple[str, str], list[float]] = {}
+def seconds_per_epoch(done: list[Job]) -> dict[tuple, float]:
+    """The fastest training seconds per epoch of the done rows, keyed as Job.similar (see seconds_per_example): a
+    done run at prompt length 4 does not time one at 128."""
+    samples: dict[tuple, list[float]] = {}
     for job in done:
         epochs = job.row.get("epochs_run") or job.epochs
         if job.row.get("train_seconds") and epochs:
-            samples.setdefault((job.task, job.method), []).append(job.row["train_seconds"] / epochs)
+            samples.setdefault(job.similar, []).append(job.row["train_seconds"] / epochs)
     return {key: min(values) for key, values in samples.items()}
 
 
@@ -269,8 +284,8 @@ def summary(found: list[Job], timing_dirs: list[str | Path] = (), base=None) -> 
             continue
         if job.reusable:
             continue
-        if (job.task, job.method) in rates:
-            seconds = rates[job.task, job.method] * job.epochs
+        if job.similar in rates:
+            seconds = rates[job.similar] * job.epochs
         elif job.similar in other_rates and job.examples(counts):
             seconds = other_rates[job.similar] * job.train_examples * job.epochs
         elif (rate := at_other_prompt_lengths(other_rates, job.similar)) is not None and job.examples(counts):

@@ -108,6 +108,34 @@ def test_a_prompt_length_with_no_row_is_timed_along_the_line_through_the_two_nea
     assert hours(32, "prompt")[2] == "| rte | 0/1 | 1 not timed |"  # one length only: no line
 
 
+def test_a_done_run_times_only_jobs_at_its_own_prompt_length(tmp_path):
+    """A prompt-length sweep: its done psl-4 run (1 s per epoch) must not time the psl-128 job, which the rows at
+    other prompt lengths time instead (here none: not timed)."""
+    def job(length, row=None):
+        return Job([], "rte", "prompt", 20, f"id{length}", row, ("rte", "prompt", "minilm", 128, "bf16", length), 1000)
+
+    done = job(4, {"train_seconds": 20.0, "epochs_run": 20})
+    assert summary([done, job(4)], [tmp_path])[2] == "| rte | 1/2 | 0.0 |"
+    assert summary([done, job(128)], [tmp_path])[2] == "| rte | 1/2 | 1 not timed |"
+
+
+def test_a_row_at_a_longer_prompt_that_ran_faster_caps_the_rate_of_shorter_ones(tmp_path):
+    """A single psl-16 row slowed by a busy machine (1 s per example-epoch) is capped by the psl-64 row's 0.1: a
+    longer prompt never costs less. The cap also flattens the line that times psl 4; psl 128 keeps its own."""
+    row = functools.partial(timed_row, tmp_path, task="conll03", method="prompt", epochs=1, examples=1000)
+    row("slow", seconds=1000.0, psl=16)
+    row("fast", seconds=100.0, psl=64)
+    row("long", seconds=300.0, psl=128)
+
+    def hours(length):
+        similar = ("conll03", "prompt", "minilm", 128, "bf16", length)
+        return summary([Job([], "conll03", "prompt", 10, "id", None, similar, 3600)], [tmp_path])[2]
+
+    # 0.1 s x 3600 examples x 10 epochs = 3600 s, at psl 16 (capped) and psl 4 (the flat line through 16 and 64)
+    assert hours(16) == hours(4) == "| conll03 | 0/1 | 1.0 |"
+    assert hours(128) == "| conll03 | 0/1 | 3.0 |"
+
+
 def test_a_task_with_no_row_is_timed_per_token_by_rows_of_its_method_on_other_tasks(tmp_path):
     """BoolQ before its first run: ptv2's rows on WiC give seconds per training token; the job's own tokens and
     epochs scale them. Another method, precision or prompt length does not time it."""
@@ -182,8 +210,9 @@ def test_only_jobs_no_done_row_of_their_own_task_method_times_read_their_data(mo
 
     calls = []
     monkeypatch.setattr(plan, "train_examples", lambda cfg, counts: calls.append(cfg) or 900)
-    done = Job([], "rte", "ptv2", 10, "id0", {"train_seconds": 100.0, "epochs_run": 10})  # 10 s per epoch
-    rte = Job([], "rte", "ptv2", 10, "id1", None, ("rte", "ptv2", "minilm", 128, "bf16", 16), config="rte")
+    similar = ("rte", "ptv2", "minilm", 128, "bf16", 16)
+    done = Job([], "rte", "ptv2", 10, "id0", {"train_seconds": 100.0, "epochs_run": 10}, similar)  # 10 s per epoch
+    rte = Job([], "rte", "ptv2", 10, "id1", None, similar, config="rte")
     assert summary([done, rte], [tmp_path])[2] == "| rte | 1/2 | 0.0 |" and calls == []
     timed_row(tmp_path, "a", "wic", "ptv2", 100.0, 1, 1000)  # 0.1 s per example-epoch
     wic = Job([], "wic", "ptv2", 10, "id2", None, ("wic", "ptv2", "minilm", 128, "bf16", 16), config="wic")
