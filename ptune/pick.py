@@ -8,7 +8,9 @@ its runs has a completed row; the searched keys are the overrides whose values d
 (method.lr, prompt_length, ...), and prompt_length always for a method with prompts, since the final runs repeat
 it (prompt and prefix tuning search the learning rate only, at ptv2's chosen prompt length). The score is the
 task's primary metric at the best dev epoch (one seed per setting: the paper's practice); ties go to the better
-last-epoch score, then to the earlier run of the grid.
+last-epoch score, then to the earlier run of the grid. A winner at the smallest or largest of three or more
+searched values of a numeric key (a learning rate) is flagged, printed and in the preset's comment: the best
+setting may lie outside the grid, so extend it there before trusting the cell.
 --write puts the winner's searched values into conf/preset/by_run/<preset>_<method>_<model>_<task>.yaml, which
 `preset=<preset>` then applies to the final runs; its comment lists every candidate's score.
 """
@@ -52,6 +54,23 @@ class Choice:
             config = OmegaConf.create(job.row["config"])
             found |= {key: str(OmegaConf.select(config, key)) for key in self.keys if key not in found}
         return {key: found[key] for key in self.keys}
+
+    def at_grid_edges(self) -> list[str]:
+        """A sentence per searched numeric key with three or more values whose winning value is the smallest or
+        largest searched (two values are always both edges, so prompt_length 16/64 is never flagged)."""
+        flagged = []
+        for key in self.keys:
+            seen = {job_values[key] for job_values in (self.values(job) for _, job in self.ranked)}
+            try:
+                numbers = sorted((float(value), value) for value in seen)
+            except ValueError:
+                continue
+            winner = float(self.values(self.best)[key])
+            if len(numbers) >= 3 and winner in (numbers[0][0], numbers[-1][0]):
+                side = "largest" if winner == numbers[-1][0] else "smallest"
+                flagged.append(f"{key}={self.values(self.best)[key]} is the {side} of the {len(numbers)} searched "
+                               f"({numbers[0][1]} to {numbers[-1][1]}): the best may lie beyond it")
+        return flagged
 
     def path(self) -> Path:
         return config_dir() / "preset" / "by_run" / f"{self.preset}_{self.method}_{self.model}_{self.task}.yaml"
@@ -105,6 +124,7 @@ def preset_text(choice: Choice) -> str:
     for best, last, job in choice.scores():
         setting = " ".join(f"{k}={v}" for k, v in choice.values(job).items())
         lines.append(f"#   {setting}: best {best:.2f}, last {last:.2f}  ({job.run_id})")
+    lines += [f"# At the edge of the grid: {edge}." for edge in choice.at_grid_edges()]
     lines.append(f'preset_applied: "{choice.preset}: {", ".join(choice.keys)} chosen by sweep={choice.sweep}"')
     nested: dict = {}
     for key, value in choice.values(choice.best).items():
@@ -143,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
         best = choice.scores()[0][0]
         setting = " ".join(f"{k}={v}" for k, v in choice.values(choice.best).items())
         print(f"{choice.task} {choice.method}: {setting} (dev {best:.2f} of {len(choice.ranked)} runs)")
+        for edge in choice.at_grid_edges():
+            print(f"  at the edge of the grid: {edge}")
         if args.write:
             previous = written_setting(choice.path())
             choice.path().write_text(preset_text(choice))

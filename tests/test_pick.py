@@ -58,18 +58,32 @@ def test_the_best_dev_score_wins_and_is_written_as_the_preset_the_final_runs_use
     assert preset["method"]["lr"] == float(winner["method.lr"])
     assert preset["prompt_length"] == int(winner["prompt_length"])
     assert text.count("#   method.lr=") == 6 and choice.path() == conf / "preset/by_run/minilm_ptv2_minilm_copa.yaml"
+    edge = (f"method.lr={winner['method.lr']} is the smallest of the 3 searched (3.0e-3 to 3.0e-2): the best may lie "
+            "beyond it")  # two prompt lengths are both edges: never flagged
+    assert winner["method.lr"] == "3.0e-3" and choice.at_grid_edges() == [edge]
+    assert f"# At the edge of the grid: {edge}." in text.splitlines()
 
     # Applied as preset=minilm's by_run file, it sets the final runs; the search's own runs keep their ids.
     before = compose(["preset=minilm", "model=minilm", "method=ptv2", "task=copa"])
     assert ptune.pick.main([*overrides, "--write"]) == 0
     setting = f"method.lr={winner['method.lr']} prompt_length={winner['prompt_length']}"
-    assert f"copa ptv2: {setting} (dev 61.00 of 6 runs)" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert f"copa ptv2: {setting} (dev 61.00 of 6 runs)\n  at the edge of the grid: {edge}\n" in printed
     assert choice.path().read_text() == text
     final = compose(["preset=minilm", "model=minilm", "method=ptv2", "task=copa"])
     assert (before.method.lr, before.prompt_length) != (final.method.lr, final.prompt_length)
     assert final.method.lr == preset["method"]["lr"] and final.prompt_length == preset["prompt_length"]
     assert final.preset_applied.startswith("minilm: method.lr, prompt_length chosen by")
     assert [job.run_id for job in jobs(overrides)] == [job.run_id for job in found]
+
+
+def test_a_winner_inside_the_grid_is_not_flagged(tmp_path):
+    found = jobs([*SEARCH, f"paths.results_dir={tmp_path}"])
+    for job in found:  # the best at method.lr=1.0e-2, the middle of 3.0e-3, 1.0e-2, 3.0e-2
+        complete(tmp_path, job, 70.0 if "method.lr=1.0e-2" in job.overrides else 50.0, 50.0)
+    (choice,), _ = choices(jobs([*SEARCH, f"paths.results_dir={tmp_path}"]), "search_minilm_ptv2")
+    assert choice.values(choice.best)["method.lr"] == "1.0e-2" and choice.at_grid_edges() == []
+    assert "At the edge" not in preset_text(choice)
 
 
 def conf_copy(tmp_path, monkeypatch):
