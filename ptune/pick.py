@@ -60,7 +60,7 @@ class Choice:
         largest searched (two values are always both edges, so prompt_length 16/64 is never flagged)."""
         flagged = []
         for key in self.keys:
-            seen = {job_values[key] for job_values in (self.values(job) for _, job in self.ranked)}
+            seen = {self.values(job)[key] for _, job in self.ranked}
             try:
                 numbers = sorted((float(value), value) for value in seen)
             except ValueError:
