@@ -50,10 +50,12 @@ tables: $(INSTALLED)  ## results/runs/*/row.json -> results/tables/*.md, results
 	$(BIN)/ptune table
 	$(BIN)/python scripts/results_report.py
 
+# A task with its own grid (conf/sweep/search_minilm_<method>_<task>.yaml, a grid widened past an edge) uses it.
 search: $(INSTALLED)  ## the settings search before `make reproduce`, task by task (SEARCH_TASKS=...), each finished (task, method) picked into conf/preset/by_run/
 	for task in $(SEARCH_TASKS); do for method in $(SEARCH_METHODS); do \
-	  HF_HUB_OFFLINE=1 $(BIN)/ptune run sweep=search_minilm_$$method task=$$task data_dir=$(DATA_DIR) skip_done=true resume=auto trainer.progress=false $(PARALLEL) && \
-	  HF_HUB_OFFLINE=1 $(BIN)/ptune pick sweep=search_minilm_$$method task=$$task data_dir=$(DATA_DIR) --write || exit 1; \
+	  sweep=search_minilm_$$method; [ -f conf/sweep/$${sweep}_$$task.yaml ] && sweep=$${sweep}_$$task; \
+	  HF_HUB_OFFLINE=1 $(BIN)/ptune run sweep=$$sweep task=$$task data_dir=$(DATA_DIR) skip_done=true resume=auto trainer.progress=false $(PARALLEL) && \
+	  HF_HUB_OFFLINE=1 $(BIN)/ptune pick sweep=$$sweep task=$$task data_dir=$(DATA_DIR) --write || exit 1; \
 	done; done
 
 reproduce: $(INSTALLED)  ## the real-number tables (sweep=$(REPRODUCE): 72 runs, many CPU hours): prints done/left, continues where it stopped, then the tables

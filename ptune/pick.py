@@ -10,7 +10,9 @@ it (prompt and prefix tuning search the learning rate only, at ptv2's chosen pro
 task's primary metric at the best dev epoch (one seed per setting: the paper's practice); ties go to the better
 last-epoch score, then to the earlier run of the grid. A winner at the smallest or largest of three or more
 searched values of a numeric key (a learning rate) is flagged, printed and in the preset's comment: the best
-setting may lie outside the grid, so extend it there before trusting the cell.
+setting may lie outside the grid, so extend it there before trusting the cell: a sweep file
+conf/sweep/<search>_<task>.yaml that includes the search (its defaults list) and sets that task's wider grid runs
+and picks the task on its own (`ptune pick sweep=<search>_<task>`; the shared search then leaves the task alone).
 --write puts the winner's searched values into conf/preset/by_run/<preset>_<method>_<model>_<task>.yaml, which
 `preset=<preset>` then applies to the final runs; its comment lists every candidate's score.
 """
@@ -90,6 +92,11 @@ def choices(found: list[Job], sweep: str) -> tuple[list[Choice], list[str]]:
         groups.setdefault((job.task, job.method), []).append(job)
     picked, waiting = [], []
     for (task, method), group in groups.items():
+        own_grid = f"{sweep}_{task}"
+        if (config_dir() / "sweep" / f"{own_grid}.yaml").is_file():
+            waiting.append(f"{task} {method}: not picked here: the task has its own grid, "
+                           f"ptune pick sweep={own_grid} picks it")
+            continue
         done = [job for job in group if job.row is not None]
         if len(done) < len(group):
             waiting.append(f"{task} {method}: {len(done)}/{len(group)} search runs done, not picked yet")

@@ -88,18 +88,36 @@ def grid(overrides: list[str]) -> list[list[str]]:
     return [fixed + [f"{k}={v}" for k, v in zip(keys, values)] for values in itertools.product(*params.values())]
 
 
-def sweep_params(name: str) -> dict[str, list[str]]:
+def sweep_params(name: str, seen: tuple[str, ...] = ()) -> dict[str, list[str]]:
+    """The sweep file's `hydra.sweeper.params` as lists, merged as Hydra composes them: a sweep that names
+    another sweep in its defaults list (a grid widened for one task, e.g. search_minilm_finetune_conll03) takes
+    that sweep's params and sets its own over them (after them unless its `_self_` comes first)."""
     path = config_dir() / "sweep" / f"{name}.yaml"
     if not path.is_file():
         raise SystemExit(f"ptune plan: no sweep {name!r} ({path} does not exist)")
-    params = (((yaml.safe_load(path.read_text()) or {}).get("hydra") or {}).get("sweeper") or {}).get("params") or {}
-    found = {}
+    if name in seen:
+        raise SystemExit(f"ptune plan: {path}: its defaults list includes itself through {' -> '.join(seen)}")
+    loaded = yaml.safe_load(path.read_text()) or {}
+    params = ((loaded.get("hydra") or {}).get("sweeper") or {}).get("params") or {}
+    own = {}
     for key, value in params.items():
         text = str(value)
         if "(" in text:
             raise SystemExit(f"ptune plan: {path}: hydra.sweeper.params.{key}={text!r}: only comma lists can be "
                              "planned (not Hydra's range / choice / interval)")
-        found[key] = [item.strip() for item in text.split(",")]
+        own[key] = [item.strip() for item in text.split(",")]
+    defaults = loaded.get("defaults") or []
+    if "_self_" not in defaults:
+        defaults = [*defaults, "_self_"]  # Hydra's default: a config's own values win over its defaults
+    found: dict[str, list[str]] = {}
+    for entry in defaults:
+        if entry == "_self_":
+            found |= own
+        elif isinstance(entry, str):
+            found |= sweep_params(entry, (*seen, name))
+        else:
+            raise SystemExit(f"ptune plan: {path}: defaults entry {entry!r}: only other sweeps of conf/sweep/ "
+                             "(by name) can be planned")
     return found
 
 

@@ -134,3 +134,31 @@ def test_a_pick_that_changes_says_what_it_was_and_that_old_final_rows_stay(tmp_p
     out = capsys.readouterr().out
     was = f"method.lr={float(winner['method.lr'])} prompt_length={winner['prompt_length']}"
     assert f"changed: it was {was}." in out and "results/superseded/runs/" in out
+
+
+def test_a_task_whose_grid_is_widened_past_an_edge_is_picked_by_its_own_sweep_file(tmp_path, monkeypatch, capsys):
+    """The fix the edge flag asks for: conf/sweep/<search>_<task>.yaml includes the shared search and widens that
+    task's grid; the runs both grids share keep their ids (done runs count), and only that sweep picks the task."""
+    conf = conf_copy(tmp_path, monkeypatch)
+    (conf / "preset/by_run/minilm_finetune_minilm_conll03.yaml").unlink(missing_ok=True)
+    (conf / "sweep/search_minilm_finetune_conll03.yaml").write_text(
+        "# @package _global_\ndefaults:\n  - search_minilm_finetune\n  - _self_\n"
+        "hydra:\n  sweeper:\n    params:\n      task: conll03\n      method.lr: 1.0e-5,2.0e-5,5.0e-5,1.0e-4\n")
+    results = f"paths.results_dir={tmp_path}"
+    shared = jobs(["sweep=search_minilm_finetune", "task=conll03", results])
+    widened = jobs(["sweep=search_minilm_finetune_conll03", results])
+    assert [job.run_id for job in widened[:3]] == [job.run_id for job in shared] and len(widened) == 4
+    assert widened[3].overrides[-2:] == ["method.lr=1.0e-4", "seed=1"]
+    assert compose(widened[3].overrides).preset_applied == compose(shared[0].overrides).preset_applied
+    for job, best in zip(widened, (88.0, 90.0, 91.0, 92.0)):
+        complete(tmp_path, job, best, best)
+
+    picked, waiting = choices(jobs(["sweep=search_minilm_finetune", "task=conll03", results]),
+                              "search_minilm_finetune")
+    assert picked == [] and waiting == ["conll03 finetune: not picked here: the task has its own grid, "
+                                        "ptune pick sweep=search_minilm_finetune_conll03 picks it"]
+    assert ptune.pick.main(["sweep=search_minilm_finetune_conll03", results, "--write"]) == 0
+    assert "conll03 finetune: method.lr=1.0e-4 (dev 92.00 of 4 runs)" in capsys.readouterr().out
+    preset = (conf / "preset/by_run/minilm_finetune_minilm_conll03.yaml").read_text()
+    assert "sweep=search_minilm_finetune_conll03" in preset and yaml.safe_load(preset)["method"]["lr"] == 1.0e-4
+    assert "At the edge of the grid: method.lr=1.0e-4 is the largest of the 4 searched" in preset

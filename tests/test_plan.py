@@ -218,3 +218,25 @@ def test_only_jobs_no_done_row_of_their_own_task_method_times_read_their_data(mo
     wic = Job([], "wic", "ptv2", 10, "id2", None, ("wic", "ptv2", "minilm", 128, "bf16", 16), config="wic")
     # 0.1 s x 900 examples (read now) x 10 epochs = 900 s
     assert summary([done, rte, wic], [tmp_path])[3] == "| wic | 0/1 | 0.2 |" and calls == ["wic"]
+
+
+def test_a_sweep_that_includes_another_takes_its_params_and_sets_its_own_over_them(tmp_path, monkeypatch):
+    import shutil
+
+    import ptune.config
+    import ptune.plan
+
+    conf = shutil.copytree(ptune.config.config_dir(), tmp_path / "conf")
+    for module in (ptune.config, ptune.plan):
+        monkeypatch.setattr(module, "config_dir", lambda: conf)
+    (conf / "sweep/wider.yaml").write_text("defaults:\n  - search_minilm_finetune\n"
+                                           "hydra:\n  sweeper:\n    params:\n      task: wic\n"
+                                           "      method.lr: 1.0e-4\n")
+    (conf / "sweep/base_wins.yaml").write_text("defaults:\n  - _self_\n  - search_minilm_finetune\n"
+                                               "hydra:\n  sweeper:\n    params:\n      task: wic\n")
+    (conf / "sweep/loop.yaml").write_text("defaults:\n  - loop\n")
+    assert grid(["sweep=wider"]) == [["sweep=wider", "preset=minilm", "model=minilm", "method=finetune", "task=wic",
+                                      "method.lr=0.0001", "seed=1"]]  # one value: a yaml float, as Hydra reads it
+    assert len(grid(["sweep=base_wins"])) == 6 * 3  # its own task list comes first, the included sweep's over it
+    with pytest.raises(SystemExit, match="includes itself"):
+        grid(["sweep=loop"])
