@@ -5,11 +5,15 @@
 
 A point is the mean over the seeds of one configuration (the same pooling as the tables' cells), with the
 sample standard deviation as an error bar; the score is the task's primary metric at the best dev epoch. A
-prompt-length line's legend says how many seeds its points pool (n; per point where they differ). A line
-of the prompt-length figure needs at least two prompt lengths, so figures appear only where a sweep made them.
+single-seed point of an accuracy gets the standard error of one evaluation instead (binomial, over the row's dev
+examples: ~3 points on RTE's 277), so that a sweep's one-seed points are not read closer than they are; the
+figure's caption says which bars are which. A prompt-length line's legend says how many seeds its points pool (n;
+per point where they differ). A line of the prompt-length figure needs at least two prompt lengths, so figures
+appear only where a sweep made them.
 """
 from __future__ import annotations
 
+import math
 import statistics
 from pathlib import Path
 
@@ -33,7 +37,8 @@ def configurations(rows: list[dict]) -> dict[str, list[dict]]:
         point = pooled.setdefault(key, {
             "task": row["task"], "model": row["model"], "method": row["method"], "psl": row.get("prompt_length"),
             "setting": setting_label(row), "metric": row.get("primary_metric"),
-            "trainable": (row.get("params") or {}).get("trainable_percent"), "scores": []})
+            "trainable": (row.get("params") or {}).get("trainable_percent"),
+            "dev_examples": (row.get("data") or {}).get("dev_examples"), "scores": []})
         point["scores"].append(score)
     by_task: dict[str, list[dict]] = {}
     for point in pooled.values():
@@ -41,6 +46,25 @@ def configurations(rows: list[dict]) -> dict[str, list[dict]]:
         point["std"] = statistics.stdev(point["scores"]) if len(point["scores"]) > 1 else 0.0
         by_task.setdefault(point["task"], []).append(point)
     return by_task
+
+
+def error_bar(point: dict) -> tuple[float, str | None]:
+    """(half-height, what it is): the seeds' standard deviation; for one seed of an accuracy, the binomial standard
+    error of one evaluation on its dev examples; else none."""
+    if len(point["scores"]) > 1:
+        return point["std"], "std"
+    if point["metric"] == "accuracy" and point.get("dev_examples"):
+        share = min(max(point["mean"] / 100.0, 0.0), 1.0)
+        return 100.0 * math.sqrt(share * (1.0 - share) / point["dev_examples"]), "se"
+    return 0.0, None
+
+
+def caption(points: list[dict]) -> str:
+    """What the figure's error bars are, from the kinds error_bar gave its points."""
+    kinds = {error_bar(point)[1] for point in points}
+    parts = ["bars: the seeds' standard deviation"] * ("std" in kinds) + [
+        "one seed: ±1 standard error of one dev evaluation (binomial)"] * ("se" in kinds)
+    return "; ".join(parts)
 
 
 def prompt_length_lines(points: list[dict]) -> dict[tuple, list[dict]]:
@@ -89,32 +113,38 @@ def write_figures(rows: list[dict], out_dir: Path) -> list[Path]:
         if lines:
             figure, axes = plt.subplots(figsize=(6, 4))
             for (model, method, setting), line in lines.items():
-                axes.errorbar([p["psl"] for p in line], [p["mean"] for p in line], yerr=[p["std"] for p in line],
-                              marker="o", capsize=3, label=f"{model} {method} ({setting}){seeds_label(line)}")
+                axes.errorbar([p["psl"] for p in line], [p["mean"] for p in line],
+                              yerr=[error_bar(p)[0] for p in line], marker="o", capsize=3,
+                              label=f"{model} {method} ({setting}){seeds_label(line)}")
             axes.set_xscale("log", base=2)
             axes.set(title=f"{task}: dev {metric} vs prompt length", xlabel="prompt length", ylabel=f"dev {metric}")
-            written.append(save(figure, axes, out_dir / f"prompt_length-{task}.png"))
+            drawn = [point for line in lines.values() for point in line]
+            written.append(save(figure, axes, out_dir / f"prompt_length-{task}.png", caption(drawn)))
         series = trainable_series(points)
         if sum(len(found) for found in series.values()) >= 2:
             figure, axes = plt.subplots(figsize=(6, 4))
-            for (model, method, setting), mine in series.items():
+            for number, ((model, method, setting), mine) in enumerate(series.items()):
+                marker = "os^D"[number // 10 % 4]  # colours repeat after ten series; markers differ
                 axes.errorbar([p["trainable"] for p in mine], [p["mean"] for p in mine],
-                              yerr=[p["std"] for p in mine], marker="o", linestyle="none", capsize=3,
+                              yerr=[error_bar(p)[0] for p in mine], marker=marker, linestyle="none", capsize=3,
                               label=f"{model} {method} ({setting})")
             axes.set_xscale("log")
             axes.set(title=f"{task}: dev {metric} vs trainable parameters", xlabel="trainable %",
                      ylabel=f"dev {metric}")
-            written.append(save(figure, axes, out_dir / f"trainable-{task}.png"))
+            drawn = [point for mine in series.values() for point in mine]
+            written.append(save(figure, axes, out_dir / f"trainable-{task}.png", caption(drawn)))
     return written
 
 
-def save(figure, axes, path: Path) -> Path:
+def save(figure, axes, path: Path, bars: str = "") -> Path:
     import matplotlib.pyplot as plt
 
     axes.grid(alpha=0.3)
-    axes.legend(fontsize=7)
-    figure.tight_layout()
+    axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside the axes: it hides no point
+    if bars:
+        axes.annotate(bars, (0.0, -0.16), xycoords="axes fraction", va="top", fontsize=7, color="0.3")
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100, metadata={"Software": None})  # no version stamp: same rows, same bytes
+    # bbox_inches="tight" takes in the legend and the caption; no version stamp: same rows, same bytes
+    figure.savefig(path, dpi=100, bbox_inches="tight", metadata={"Software": None})
     plt.close(figure)
     return path

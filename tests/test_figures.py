@@ -6,16 +6,18 @@ from pathlib import Path
 
 import pytest
 
-from ptune.figures import configurations, prompt_length_lines, seeds_label, trainable_series, write_figures
+from ptune.figures import (caption, configurations, error_bar, prompt_length_lines, seeds_label, trainable_series,
+                           write_figures)
 from ptune.rows import load_rows
 
 
 def write_row(results: Path, method: str, psl: int | None, seed: int, accuracy: float, percent: float,
-              trainer: str = "default"):
+              trainer: str = "default", metric: str = "accuracy"):
     run_id = f"rte-minilm-{method}-psl{psl}-s{seed}-{trainer}"
     row = {"run_id": run_id, "status": "completed", "task": "rte", "model": "minilm", "method": method,
-           "prompt_length": psl, "seed": seed, "primary_metric": "accuracy",
-           "metrics": {"dev": {"best": {"accuracy": accuracy}}}, "params": {"trainable_percent": percent},
+           "prompt_length": psl, "seed": seed, "primary_metric": metric,
+           "metrics": {"dev": {"best": {metric: accuracy}}}, "params": {"trainable_percent": percent},
+           "data": {"dev_examples": 400},
            "config": {"seed": seed, "prompt_length": psl, "method": {"name": method}, "task": {"name": "rte"},
                       "trainer": {"name": trainer}}}
     (results / "runs" / run_id).mkdir(parents=True)
@@ -68,3 +70,14 @@ def test_a_prompt_length_line_says_how_many_seeds_its_points_pool(results):
     write_row(results, "ptv2", 8, 1, 56.0, 0.8)  # a sweep's single-seed length between them
     line = prompt_length_lines(configurations(load_rows(results))["rte"])["minilm", "ptv2", "trainer=default"]
     assert [p["psl"] for p in line] == [4, 8, 16] and seeds_label(line) == " n=2,1,2"
+
+
+def test_a_single_seed_accuracy_gets_one_evaluations_standard_error_as_its_bar(results):
+    write_row(results, "prefix", 16, 1, 70.0, 1.0, metric="f1")
+    by_key = {(p["method"], p["psl"]): p for p in configurations(load_rows(results))["rte"]}
+    assert error_bar(by_key["ptv2", 4]) == (pytest.approx(2 ** 0.5 * 2), "std")  # two seeds: their spread
+    assert error_bar(by_key["prompt", 16]) == (pytest.approx(100 * (0.55 * 0.45 / 400) ** 0.5), "se")  # 2.49
+    assert error_bar(by_key["prefix", 16]) == (0.0, None)  # an F1 is not a share of examples: no bar
+    assert caption([by_key["prompt", 16]]) == "one seed: ±1 standard error of one dev evaluation (binomial)"
+    assert caption(list(by_key.values())) == ("bars: the seeds' standard deviation; one seed: ±1 standard error of "
+                                              "one dev evaluation (binomial)")
