@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import functools
 import json
+import shutil
 
 import pytest
 
+import ptune.config
+import ptune.plan
 from ptune.plan import Job, grid, jobs, main, summary
 from test_superglue_samples import write_samples
 
@@ -221,11 +224,6 @@ def test_only_jobs_no_done_row_of_their_own_task_method_times_read_their_data(mo
 
 
 def test_a_sweep_that_includes_another_takes_its_params_and_sets_its_own_over_them(tmp_path, monkeypatch):
-    import shutil
-
-    import ptune.config
-    import ptune.plan
-
     conf = shutil.copytree(ptune.config.config_dir(), tmp_path / "conf")
     for module in (ptune.config, ptune.plan):
         monkeypatch.setattr(module, "config_dir", lambda: conf)
