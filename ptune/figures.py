@@ -5,9 +5,11 @@
 
 A point is the mean over the seeds of one configuration (the same pooling as the tables' cells), with the
 sample standard deviation as an error bar; the score is the task's primary metric at the best dev epoch. A
-single-seed point of an accuracy gets the standard error of one evaluation instead (binomial, over the row's dev
-examples: ~3 points on RTE's 277), so that a sweep's one-seed points are not read closer than they are; the
-figure's caption says which bars are which. A prompt-length line's legend says how many seeds its points pool (n;
+single-seed point gets the standard error of one evaluation instead, so that a sweep's one-seed points are not
+read closer than they are: an accuracy's is binomial over the row's dev examples (~3 points on RTE's 277); an
+entity F1's comes from the run's dev predictions with the sentences as the sampled units (~0.5 on CoNLL-03's
+3250; `f1_with_standard_error`), given only where that file reproduces the row's F1. The figure's caption says
+which bars are which. A prompt-length line's legend says how many seeds its points pool (n;
 per point where they differ). A line of the prompt-length figure needs at least two prompt lengths, so figures
 appear only where a sweep made them.
 """
@@ -18,6 +20,12 @@ import statistics
 from pathlib import Path
 
 from ptune.tables import config_digest, method_rank, setting_label
+from ptune.tasks.tagging import read_predictions
+from ptune.tasks.tagging_metrics import f1_with_standard_error
+
+BAR_KINDS = {"std": "bars: the seeds' standard deviation",
+             "se": "one seed: ±1 standard error of one dev evaluation (binomial)",
+             "se_f1": "one seed: ±1 standard error of one dev evaluation (over its sentences)"}
 
 
 def primary_dev(row: dict) -> float | None:
@@ -38,8 +46,9 @@ def configurations(rows: list[dict]) -> dict[str, list[dict]]:
             "task": row["task"], "model": row["model"], "method": row["method"], "psl": row.get("prompt_length"),
             "setting": setting_label(row), "metric": row.get("primary_metric"),
             "trainable": (row.get("params") or {}).get("trainable_percent"),
-            "dev_examples": (row.get("data") or {}).get("dev_examples"), "scores": []})
+            "dev_examples": (row.get("data") or {}).get("dev_examples"), "scores": [], "run_ids": []})
         point["scores"].append(score)
+        point["run_ids"].append(row["run_id"])
     by_task: dict[str, list[dict]] = {}
     for point in pooled.values():
         point["mean"] = statistics.fmean(point["scores"])
@@ -50,21 +59,35 @@ def configurations(rows: list[dict]) -> dict[str, list[dict]]:
 
 def error_bar(point: dict) -> tuple[float, str | None]:
     """(half-height, what it is): the seeds' standard deviation; for one seed of an accuracy, the binomial standard
-    error of one evaluation on its dev examples; else none."""
+    error of one evaluation on its dev examples; for one seed of an F1, the standard error `add_f1_standard_errors`
+    found; else none."""
     if len(point["scores"]) > 1:
         return point["std"], "std"
     if point["metric"] == "accuracy" and point.get("dev_examples"):
         share = min(max(point["mean"] / 100.0, 0.0), 1.0)
         return 100.0 * math.sqrt(share * (1.0 - share) / point["dev_examples"]), "se"
+    if point.get("f1_standard_error") is not None:
+        return point["f1_standard_error"], "se_f1"
     return 0.0, None
+
+
+def add_f1_standard_errors(points: list[dict], results_dir: Path) -> None:
+    """Give each single-seed F1 point the standard error over the sentences of its run's dev predictions (the best
+    epoch's, <results_dir>/runs/<run id>/predictions/dev/dev.conll), where that file gives the row's own F1."""
+    for point in points:
+        if len(point["scores"]) != 1 or point["metric"] != "f1":
+            continue
+        path = Path(results_dir) / "runs" / point["run_ids"][0] / "predictions" / "dev" / "dev.conll"
+        if path.is_file():
+            f1, standard_error = f1_with_standard_error(*read_predictions(path))
+            if abs(f1 - point["mean"]) < 1e-6:  # else another scorer made the row's F1 (SRL leaves the V out)
+                point["f1_standard_error"] = standard_error
 
 
 def caption(points: list[dict]) -> str:
     """What the figure's error bars are, from the kinds error_bar gave its points."""
     kinds = {error_bar(point)[1] for point in points}
-    parts = ["bars: the seeds' standard deviation"] * ("std" in kinds) + [
-        "one seed: ±1 standard error of one dev evaluation (binomial)"] * ("se" in kinds)
-    return "; ".join(parts)
+    return "; ".join(text for kind, text in BAR_KINDS.items() if kind in kinds)
 
 
 def prompt_length_lines(points: list[dict]) -> dict[tuple, list[dict]]:
@@ -96,8 +119,9 @@ def trainable_series(points: list[dict]) -> dict[tuple, list[dict]]:
             sorted(series.items(), key=lambda item: (item[0][0], method_rank(item[0][1]), item[0][2]))}
 
 
-def write_figures(rows: list[dict], out_dir: Path) -> list[Path]:
-    """Draw every figure the rows allow; returns the files written (none without matplotlib)."""
+def write_figures(rows: list[dict], out_dir: Path, results_dir: Path | None = None) -> list[Path]:
+    """Draw every figure the rows allow; returns the files written (none without matplotlib). With results_dir
+    (where the rows' run folders are), single-seed F1 points get a bar from their dev predictions."""
     try:
         import matplotlib
     except ImportError:
@@ -108,6 +132,8 @@ def write_figures(rows: list[dict], out_dir: Path) -> list[Path]:
     written = []
     out_dir = Path(out_dir)
     for task, points in sorted(configurations(rows).items()):
+        if results_dir is not None:
+            add_f1_standard_errors(points, results_dir)
         metric = points[0]["metric"]
         lines = prompt_length_lines(points)
         if lines:

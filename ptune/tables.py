@@ -265,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.figures:
         from ptune.figures import write_figures
 
-        figures = write_figures(load_rows(args.results), args.figures_out or args.results / "figures")
+        figures = write_figures(load_rows(args.results), args.figures_out or args.results / "figures", args.results)
         for path in figures:
             print(f"wrote {path}")
         if not figures:

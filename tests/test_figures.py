@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from ptune.figures import (caption, configurations, error_bar, prompt_length_lines, seeds_label, trainable_series,
-                           write_figures)
+from ptune.figures import (add_f1_standard_errors, caption, configurations, error_bar, prompt_length_lines, seeds_label,
+                           trainable_series, write_figures)
 from ptune.rows import load_rows
 
 
 def write_row(results: Path, method: str, psl: int | None, seed: int, accuracy: float, percent: float,
-              trainer: str = "default", metric: str = "accuracy"):
+              trainer: str = "default", metric: str = "accuracy") -> Path:
     run_id = f"rte-minilm-{method}-psl{psl}-s{seed}-{trainer}"
     row = {"run_id": run_id, "status": "completed", "task": "rte", "model": "minilm", "method": method,
            "prompt_length": psl, "seed": seed, "primary_metric": metric,
@@ -22,6 +22,7 @@ def write_row(results: Path, method: str, psl: int | None, seed: int, accuracy: 
                       "trainer": {"name": trainer}}}
     (results / "runs" / run_id).mkdir(parents=True)
     (results / "runs" / run_id / "row.json").write_text(json.dumps(row))
+    return results / "runs" / run_id
 
 
 @pytest.fixture
@@ -81,3 +82,21 @@ def test_a_single_seed_accuracy_gets_one_evaluations_standard_error_as_its_bar(r
     assert caption([by_key["prompt", 16]]) == "one seed: ±1 standard error of one dev evaluation (binomial)"
     assert caption(list(by_key.values())) == ("bars: the seeds' standard deviation; one seed: ±1 standard error of "
                                               "one dev evaluation (binomial)")
+
+
+def test_a_single_seed_f1_gets_the_standard_error_over_its_dev_sentences(results):
+    """Two sentences, one entity each: one right, one of the wrong type -> F1 50, standard error 50 (by hand:
+    residuals 2 - 0.5 * 2 = +1 and 0 - 0.5 * 2 = -1, sqrt(2 / 2) / mean(2))."""
+    run = write_row(results, "prefix", 16, 1, 50.0, 1.0, metric="f1")
+    (run / "predictions" / "dev").mkdir(parents=True)
+    (run / "predictions" / "dev" / "dev.conll").write_text("Jim B-PER B-PER\nsat O O\n\nParis B-LOC B-PER\n\n")
+    other = write_row(results, "prompt", 32, 1, 60.0, 0.1, metric="f1")  # its file gives another F1: no bar
+    (other / "predictions" / "dev").mkdir(parents=True)
+    (other / "predictions" / "dev" / "dev.conll").write_text((run / "predictions" / "dev" / "dev.conll").read_text())
+    points = configurations(load_rows(results))["rte"]
+    add_f1_standard_errors(points, results)
+    by_key = {(p["method"], p["psl"]): p for p in points}
+    assert error_bar(by_key["prefix", 16]) == (pytest.approx(50.0), "se_f1")
+    assert error_bar(by_key["prompt", 32]) == (0.0, None)
+    assert error_bar(by_key["ptv2", 4])[1] == "std"  # two seeds: their spread, never a file
+    assert caption([by_key["prefix", 16]]) == "one seed: ±1 standard error of one dev evaluation (over its sentences)"

@@ -6,7 +6,7 @@ import random
 import pytest
 
 from ptune.tasks.tagging_formats import brackets_to_bio, iob1_to_iob2, spans_to_bio
-from ptune.tasks.tagging_metrics import entity_scores, strict_iob2, without_types
+from ptune.tasks.tagging_metrics import entity_scores, f1_with_standard_error, strict_iob2, without_types
 
 
 @pytest.mark.parametrize("gold, predicted, expected", [
@@ -56,6 +56,27 @@ def test_scores_equal_conlleval_counting_on_valid_iob2_sequences():
         recall = 100 * correct / n_gold if n_gold else 0.0
         scores = entity_scores(gold, predicted)
         assert scores["precision"] == pytest.approx(precision) and scores["recall"] == pytest.approx(recall)
+
+
+def test_f1_standard_error_is_the_spread_a_bootstrap_over_sentences_finds():
+    rng = random.Random(2)
+    tags = ["O", "O", "O", "B-PER", "I-PER", "B-LOC"]
+    gold = [strict_iob2([rng.choice(tags) for _ in range(rng.randint(1, 15))]) for _ in range(300)]
+    predicted = [[tag if rng.random() < 0.8 else rng.choice(tags) for tag in g] for g in gold]  # raw: strict applies
+    f1, standard_error = f1_with_standard_error(gold, predicted)
+    assert f1 == pytest.approx(entity_scores(gold, predicted)["f1"])
+    # per sentence: 2 x correct, guessed + gold, counted with conlleval's chunks on the strict tags
+    counts = [(2 * len(conlleval_chunks(g) & conlleval_chunks(strict_iob2(p))),
+               len(conlleval_chunks(g)) + len(conlleval_chunks(strict_iob2(p)))) for g, p in zip(gold, predicted)]
+    resampled = []
+    for _ in range(1000):
+        drawn = [rng.choice(counts) for _ in counts]
+        resampled.append(100 * sum(c for c, _ in drawn) / sum(e for _, e in drawn))
+    mean = sum(resampled) / len(resampled)
+    bootstrap = (sum((value - mean) ** 2 for value in resampled) / (len(resampled) - 1)) ** 0.5
+    assert 1.0 < standard_error == pytest.approx(bootstrap, rel=0.15)
+    # by hand: one sentence right (2 of 2), one wrong (0 of 2): F1 50, residuals +1 and -1, se sqrt(2 / 2) / 2
+    assert f1_with_standard_error([["B-PER"], ["B-LOC"]], [["B-PER"], ["B-PER"]]) == pytest.approx((50.0, 50.0))
 
 
 def test_strict_iob2_keeps_exactly_what_strict_mode_scores():

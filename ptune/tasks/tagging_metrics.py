@@ -2,6 +2,7 @@
 
     entity_scores([["B-PER", "I-PER", "O"]], [["B-PER", "O", "O"]])  -> {"precision": 0.0, "recall": 0.0, "f1": 0.0}
     conlleval_scores(gold, predicted)  -> {"precision_conlleval", "recall_conlleval", "f1_conlleval"}
+    f1_with_standard_error(gold, predicted)  -> (f1, its standard error over sentences)
 
 An entity counts as right only if its type and both boundaries match. The two readings differ on ill-formed
 predictions: strict IOB2 mode (`entity_scores`, ptune's `f1`) reads a predicted I-X that does not continue a
@@ -10,6 +11,8 @@ report) reads it as conlleval does, as the start of an entity. `strict_iob2` wri
 tags, so the prediction files are valid IOB2 and conlleval on them gives the strict numbers.
 """
 from __future__ import annotations
+
+import math
 
 from seqeval.metrics import f1_score, precision_score, recall_score
 from seqeval.scheme import IOB2
@@ -44,3 +47,29 @@ def strict_iob2(tags: list[str]) -> list[str]:
 def without_types(tags: list[str], types: set[str]) -> list[str]:
     """Drop entities of the given types (the SRL scorer srl-eval.pl leaves the verb's own V out)."""
     return ["O" if tag != "O" and tag[2:] in types else tag for tag in tags]
+
+
+def entity_spans(tags: list[str]) -> set[tuple[str, int, int]]:
+    """(type, first word, last word) of each entity, read as strict IOB2 reads them (a stray I-X is no entity)."""
+    spans, start, kind = set(), None, None
+    for position, tag in enumerate(strict_iob2(tags) + ["O"]):
+        if start is not None and not (tag.startswith("I-") and tag[2:] == kind):
+            spans.add((kind, start, position - 1))
+            start = None
+        if tag.startswith("B-"):
+            start, kind = position, tag[2:]
+    return spans
+
+
+def f1_with_standard_error(gold: list[list[str]], predicted: list[list[str]]) -> tuple[float, float]:
+    """Entity F1 (strict IOB2, as `entity_scores`) and its standard error with the sentences as the sampled units:
+    F1 = sum(2 correct) / sum(predicted + gold) is a ratio of sentence totals, whose variance the delta method
+    gives as var(2 correct - F1 (predicted + gold)) / (n mean(predicted + gold)^2). Percentages."""
+    counts = [(2 * len(entity_spans(g) & entity_spans(p)), len(entity_spans(g)) + len(entity_spans(p)))
+              for g, p in zip(gold, predicted, strict=True)]
+    found = sum(entities for _, entities in counts)
+    if not found or len(counts) < 2:
+        return 0.0, 0.0
+    f1 = sum(correct for correct, _ in counts) / found
+    spread = sum((correct - f1 * entities) ** 2 for correct, entities in counts) / (len(counts) - 1)
+    return 100.0 * f1, 100.0 * math.sqrt(spread / len(counts)) / (found / len(counts))
