@@ -9,9 +9,9 @@ single-seed point gets the standard error of one evaluation instead, so that a s
 read closer than they are: an accuracy's is binomial over the row's dev examples (~3 points on RTE's 277); an
 entity F1's comes from the run's dev predictions with the sentences as the sampled units (~0.5 on CoNLL-03's
 3250; `f1_with_standard_error`), given only where that file reproduces the row's F1. The figure's caption says
-which bars are which. A prompt-length line's legend says how many seeds its points pool (n;
-per point where they differ). A line of the prompt-length figure needs at least two prompt lengths, so figures
-appear only where a sweep made them.
+which bars are which. A prompt-length line's legend says how many seeds its points pool (n; per point where they
+differ). A line of the prompt-length figure needs at least two prompt lengths, so figures appear only where a
+sweep made them.
 """
 from __future__ import annotations
 
