@@ -80,7 +80,7 @@ def add_f1_standard_errors(points: list[dict], results_dir: Path) -> None:
         path = Path(results_dir) / "runs" / point["run_ids"][0] / "predictions" / "dev" / "dev.conll"
         if path.is_file():
             f1, standard_error = f1_with_standard_error(*read_predictions(path))
-            if abs(f1 - point["mean"]) < 1e-6:  # else another scorer made the row's F1 (SRL leaves the V out)
+            if abs(f1 - point["mean"]) < 1e-6:  # else the file is not what the row scored: no bar
                 point["f1_standard_error"] = standard_error
 
 
