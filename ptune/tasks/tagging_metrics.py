@@ -65,8 +65,8 @@ def f1_with_standard_error(gold: list[list[str]], predicted: list[list[str]]) ->
     """Entity F1 (strict IOB2, as `entity_scores`) and its standard error with the sentences as the sampled units:
     F1 = sum(2 correct) / sum(predicted + gold) is a ratio of sentence totals, whose variance the delta method
     gives as var(2 correct - F1 (predicted + gold)) / (n mean(predicted + gold)^2). Percentages."""
-    counts = [(2 * len(entity_spans(g) & entity_spans(p)), len(entity_spans(g)) + len(entity_spans(p)))
-              for g, p in zip(gold, predicted, strict=True)]
+    spans = [(entity_spans(g), entity_spans(p)) for g, p in zip(gold, predicted, strict=True)]
+    counts = [(2 * len(g & p), len(g) + len(p)) for g, p in spans]
     found = sum(entities for _, entities in counts)
     if not found or len(counts) < 2:
         return 0.0, 0.0
