@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"ptune: {unknown_name_message('command', command, list(COMMANDS))}\n\n{usage()}", file=sys.stderr)
         return 2
-    from ptune.resume import Preempted
+    from ptune.train.resume import Preempted
 
     try:
         return dispatch(command, rest)
@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def dispatch(command: str, rest: list[str]) -> int:
     if command == "run":
-        from ptune.run import main as run_main
+        from ptune.sweeps.job import main as run_main
 
         # Hydra then re-raises errors instead of printing its own report, so that report() words them.
         os.environ["HYDRA_FULL_ERROR"] = "1"
@@ -73,22 +73,22 @@ def dispatch(command: str, rest: list[str]) -> int:
         run_main()
         return 0
     if command == "eval":
-        from ptune.evaluate import main as eval_main
+        from ptune.train.rescore import main as eval_main
 
         return eval_main(rest)
     if command == "plan":
-        from ptune.plan import main as plan_main
+        from ptune.sweeps.plan import main as plan_main
 
         return plan_main(rest)
     if command == "pick":
-        from ptune.pick import main as pick_main
+        from ptune.sweeps.pick import main as pick_main
 
         return pick_main(rest)
     if command == "compare":
-        from ptune.compare import main as compare_main
+        from ptune.reports.compare import main as compare_main
 
         return compare_main(rest)
-    from ptune.tables import main as table_main
+    from ptune.reports.render import main as table_main
 
     return table_main(rest)
 

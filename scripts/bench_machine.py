@@ -34,8 +34,8 @@ def machine_info(device: str) -> dict:
     import torch
     import transformers
 
-    from ptune.rows import git_state
-    from ptune.training import pick_device
+    from ptune.model.device import pick_device
+    from ptune.store.rows import git_state
 
     device = str(pick_device(device))
     name, flags = cpu_description()

@@ -23,8 +23,8 @@ MARK = "BENCH_RESULT "
 def measure(spec: dict) -> dict:
     import torch
 
-    from ptune.config import compose
-    from ptune.training import pick_device
+    from ptune.config.compose import compose
+    from ptune.model.device import pick_device
 
     cfg = compose(spec["overrides"])
     device = pick_device(cfg.device)
@@ -44,8 +44,8 @@ def measure(spec: dict) -> dict:
 
 
 def measure_ptune(spec: dict, device) -> dict:
-    from ptune.config import compose
-    from ptune.run import execute
+    from ptune.config.compose import compose
+    from ptune.train.runner import execute
 
     with tempfile.TemporaryDirectory(prefix="ptune-bench-") as scratch:
         cfg = compose([*spec["overrides"], f"trainer.precision={spec['precision']}", f"paths.results_dir={scratch}",
@@ -64,7 +64,7 @@ def ptune_precision(row: dict, cfg, device) -> str:
     for record in (row.get("hyperparameters") or {}, row):
         if isinstance(record.get("precision_used"), str):
             return record["precision_used"]
-    from ptune.training import autocast_dtype
+    from ptune.model.device import autocast_dtype
 
     dtype = autocast_dtype(cfg.trainer.precision, device)
     return {None: "fp32"}.get(dtype, str(dtype).replace("torch.", "").replace("bfloat16", "bf16").replace("float16", "fp16"))

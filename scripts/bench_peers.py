@@ -15,7 +15,8 @@ import time
 
 import torch
 
-from ptune.training import peak_memory_mib, reset_peak_memory, seed_everything
+from ptune.model.device import peak_memory_mib, reset_peak_memory
+from ptune.train.optim import seed_everything
 
 PAIRS = {"finetune": "transformers", "ptv2": "peft-prefix", "prompt": "peft-prompt", "prefix": "peft-prefix-mlp"}
 PEER_LABELS = {"transformers": "plain transformers loop", "peft-prefix": "peft prefix tuning (no projection)",
@@ -27,7 +28,7 @@ def sequence_classifier(cfg, num_labels: int):
     from omegaconf import OmegaConf
     from transformers import AutoConfig, AutoModelForSequenceClassification
 
-    from ptune.backbones import resolve_pretrained
+    from ptune.model.backbones import resolve_pretrained
 
     if cfg.model.get("tiny"):
         tiny = OmegaConf.to_container(cfg.model.tiny)
@@ -87,7 +88,7 @@ def train_peer(name: str, cfg, device: torch.device, dtype: torch.dtype | None) 
     from torch.utils.data import DataLoader
     from transformers import DataCollatorWithPadding, get_linear_schedule_with_warmup
 
-    from ptune.backbones import load_tokenizer
+    from ptune.model.backbones import load_tokenizer
 
     if name not in PEERS:
         raise KeyError(f"unknown peer {name!r}; expected one of {sorted(PEERS)}")

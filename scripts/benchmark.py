@@ -5,7 +5,7 @@
     python scripts/benchmark.py --methods ptv2 --ptune trainer.group_by_length=true   # ptune-only overrides
 
 Each measurement is its own process (scripts/bench_measure.py), so that its peak memory is its own: ptune
-through its real runner (`ptune.run.execute` with trainer=bench) or a peer from scripts/bench_peers.py, both
+through its real runner (`ptune.train.runner.execute` with trainer=bench) or a peer from scripts/bench_peers.py, both
 one epoch over the first N training examples of the task (RTE by default), batch 32, max length 128, the
 method's learning rate. A figure is the median of --repeat measurements; ptune and its peer alternate. The
 table (printed last) gives examples/s, ms per step, peak memory, trainable % and ptune's ratio to its peer;

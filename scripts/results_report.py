@@ -22,8 +22,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 from bench_report import update_readme  # noqa: E402  (one section-rewriting rule for the README)
 
-from ptune.rows import load_rows  # noqa: E402
-from ptune.tables import METHOD_ORDER, config_digest, format_cell, format_percent  # noqa: E402
+from ptune.reports.labels import METHOD_ORDER, config_digest
+from ptune.reports.tables import format_cell, format_percent  # noqa: E402
+from ptune.store.rows import load_rows  # noqa: E402
 
 START, END = "<!-- results:start -->", "<!-- results:end -->"
 TASKS = {"rte": "RTE", "copa": "COPA", "wsc": "WSC", "wic": "WiC", "boolq": "BoolQ (split)", "conll03": "CoNLL-03"}

@@ -10,7 +10,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
-from ptune.config import compose, config_dir  # noqa: E402
+from ptune.config.compose import compose, config_dir  # noqa: E402
 
 TINY_MODELS = sorted(p.stem for p in (config_dir() / "model").glob("tiny-*.yaml"))
 METHODS = sorted(p.stem for p in (config_dir() / "method").glob("*.yaml"))

@@ -3,11 +3,15 @@ less padding; and the tokenized splits cached across the runs of one process."""
 from __future__ import annotations
 
 import torch
-
-from ptune import batching, feature_cache, run
-from ptune.batching import epoch_batches, inference_batches, length_grouped_batches
 from test_runner import SMOKE
 from test_superglue_samples import write_samples
+
+from ptune.train import batching, feature_cache, inference, runner
+from ptune.train.batching import (
+    epoch_batches,
+    inference_batches,
+    length_grouped_batches,
+)
 
 
 def features_of_lengths(lengths):
@@ -67,8 +71,8 @@ def test_inference_batches_cover_every_feature_longest_first():
 
 def test_length_sorted_inference_returns_outputs_in_feature_order(make_cfg, tmp_path):
     """Each feature's output equals the output of that feature alone (no padding leaks across the sort)."""
-    from ptune.backbones import load_tokenizer
-    from ptune.model import build_model
+    from ptune.model.backbones import load_tokenizer
+    from ptune.model.prompted import build_model
     from ptune.tasks import build_task
 
     cfg = make_cfg(*SMOKE, "method=ptv2", f"data_dir={write_samples(tmp_path)}", "trainer.eval_batch_size=3")
@@ -78,14 +82,14 @@ def test_length_sorted_inference_returns_outputs_in_feature_order(make_cfg, tmp_
     features = task.features(examples, tokenizer, 64)
     model = build_model(cfg.model, cfg.method, task, 64, tokenizer)
     cpu = torch.device("cpu")
-    together = run.infer(model, features, cfg, tokenizer.pad_token_id, cpu, None)
-    alone = [run.infer(model, [f], cfg, tokenizer.pad_token_id, cpu, None)[0] for f in features]
+    together = inference.infer(model, features, cfg, tokenizer.pad_token_id, cpu, None)
+    alone = [inference.infer(model, [f], cfg, tokenizer.pad_token_id, cpu, None)[0] for f in features]
     for a, b in zip(together, alone):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
 
 
 def test_a_sweep_in_one_process_tokenizes_each_split_once(make_cfg, tmp_path, monkeypatch):
-    from ptune.tasks.superglue import PairClassification
+    from ptune.tasks.superglue.task import PairClassification
 
     feature_cache.clear()
     data = write_samples(tmp_path)
@@ -98,7 +102,7 @@ def test_a_sweep_in_one_process_tokenizes_each_split_once(make_cfg, tmp_path, mo
 
     monkeypatch.setattr(PairClassification, "features", counting)
     for method in ("prompt", "ptv2"):
-        run.execute(make_cfg(*SMOKE, f"method={method}", f"data_dir={data}"))
+        runner.execute(make_cfg(*SMOKE, f"method={method}", f"data_dir={data}"))
     assert len(calls) == 3  # train, dev, test: once for both runs
-    run.execute(make_cfg(*SMOKE, "method=ptv2", f"data_dir={data}", "task.max_length=32"))
+    runner.execute(make_cfg(*SMOKE, "method=ptv2", f"data_dir={data}", "task.max_length=32"))
     assert len(calls) == 6  # another max length is another tokenization

@@ -18,8 +18,8 @@ import bench_report  # noqa: E402
 import benchmark  # noqa: E402
 from bench_peers import PAIRS, train_peer  # noqa: E402
 
-from ptune.config import compose  # noqa: E402
-from ptune.model import build_model  # noqa: E402
+from ptune.config.compose import compose  # noqa: E402
+from ptune.model.prompted import build_model  # noqa: E402
 from ptune.tasks import build_task  # noqa: E402
 
 RAISING_PEER = '''

@@ -7,17 +7,19 @@ import time
 
 import pytest
 import torch
+from conftest import METHODS, TASKS
 from hydra.errors import ConfigCompositionException, MissingConfigException
 from omegaconf import OmegaConf
 
-from conftest import METHODS, TASKS
-from ptune import checks, cli, rows
-from ptune.portable import portable_argument, portable_path
-from ptune.config import compose
+from ptune import cli
+from ptune.config import checks
+from ptune.config.compose import compose
+from ptune.config.schema import TrainerConfig
 from ptune.errors import ConfigError
-from ptune.methods import METHODS as METHOD_IMPLS
-from ptune.model import build_model
-from ptune.schema import TrainerConfig
+from ptune.model.methods import METHODS as METHOD_IMPLS
+from ptune.model.prompted import build_model
+from ptune.store import rows
+from ptune.store.portable import portable_argument, portable_path
 from ptune.tasks import TASKS as TASK_IMPLS
 
 TINY = ("model=tiny-bert", "trainer=smoke", "device=cpu")

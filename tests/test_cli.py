@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-
-from ptune import checkpoint, cli, rows, run
 from test_runner import SMOKE, ptune
 from test_superglue_samples import write_samples
+
+from ptune import cli
+from ptune.store import rows
+from ptune.train import checkpoint, runner
 
 
 def paths(tmp_path) -> list[str]:
@@ -93,7 +95,7 @@ def test_eval_round_trip_in_process(method, extra, make_cfg, tmp_path, capsys):
     data = write_samples(tmp_path)
     cfg = make_cfg(*SMOKE, f"method={method}", f"data_dir={data}", "trainer.save_checkpoint=true",
                    "trainer.batch_size=2", *extra)
-    row = run.execute(cfg)
+    row = runner.execute(cfg)
     saved = torch.load(Path(cfg.paths.output_dir) / "checkpoints" / f"{row['run_id']}.pt", weights_only=True)
     if extra:  # folded: the prefix table the MLP computed, no MLP
         assert saved["method_changes"] == {"reparameterize": False}
@@ -112,7 +114,7 @@ def test_eval_round_trip_in_process(method, extra, make_cfg, tmp_path, capsys):
 def test_eval_refuses_a_checkpoint_that_does_not_fit(make_cfg, tmp_path, capsys):
     data = write_samples(tmp_path)
     cfg = make_cfg(*SMOKE, "method=ptv2", f"data_dir={data}", "trainer.save_checkpoint=true")
-    row = run.execute(cfg)
+    row = runner.execute(cfg)
     path = Path(cfg.paths.output_dir) / "checkpoints" / f"{row['run_id']}.pt"
     args = ["eval", f"run={row['run_id']}", f"data_dir={data}", f"paths.results_dir={cfg.paths.results_dir}",
             f"paths.output_dir={cfg.paths.output_dir}"]
@@ -153,10 +155,10 @@ def test_save_last_keeps_the_last_epoch_beside_the_best(tmp_path, monkeypatch, c
     """trainer.save_last=true writes the last epoch's weights beside the best epoch's, and `ptune eval weights=last`
     scores them. Dev scores are made to fall (best epoch 1 of 3) in one run and to rise (best epoch 3) in a second,
     identical run, whose best checkpoint is then the first run's last epoch."""
-    from ptune.config import compose
+    from ptune.config.compose import compose
 
     data = write_samples(tmp_path)
-    real_evaluate = run.evaluate
+    real_evaluate = runner.evaluate
 
     def train(name: str, sign: int, *extra: str):
         calls = iter(range(1, 100))
@@ -167,10 +169,10 @@ def test_save_last_keeps_the_last_epoch_beside_the_best(tmp_path, monkeypatch, c
                 return metrics, predictions
             return metrics | {task.primary_metric: sign * next(calls)}, predictions
 
-        monkeypatch.setattr(run, "evaluate", scored)
+        monkeypatch.setattr(runner, "evaluate", scored)
         cfg = compose([*SMOKE, "method=ptv2", f"data_dir={data}", "trainer.epochs=3", "trainer.batch_size=2", "trainer.save_checkpoint=true",
                        f"paths.results_dir={tmp_path / name}", f"paths.output_dir={tmp_path / name}", *extra])
-        return cfg, run.execute(cfg)
+        return cfg, runner.execute(cfg)
 
     falling, falling_row = train("falling", -1, "trainer.save_last=true")
     rising, rising_row = train("rising", 1)
@@ -186,7 +188,7 @@ def test_save_last_keeps_the_last_epoch_beside_the_best(tmp_path, monkeypatch, c
     assert not all(torch.equal(last[k], epoch_1[k]) for k in last)
     assert not checkpoint.checkpoint_path(rising.paths.output_dir, rising_row["run_id"], "last").exists()
 
-    monkeypatch.setattr(run, "evaluate", real_evaluate)
+    monkeypatch.setattr(runner, "evaluate", real_evaluate)
     args = ["eval", f"run={falling_row['run_id']}", f"data_dir={data}", f"paths.results_dir={tmp_path / 'falling'}",
             f"paths.output_dir={tmp_path / 'falling'}"]
     printed = []

@@ -6,10 +6,10 @@ import sys
 from pathlib import Path
 
 import torch
-
-from ptune import checkpoint, run
 from test_runner import SMOKE
 from test_superglue_samples import write_samples
+
+from ptune.train import checkpoint, runner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 import cls_spread  # noqa: E402
@@ -19,7 +19,7 @@ def trained_ptv2_run(make_cfg, tmp_path):
     """A one-epoch ptv2 run on the sample data: its config, row folder, the script's arguments, its checkpoint."""
     data = write_samples(tmp_path)
     cfg = make_cfg(*SMOKE, "method=ptv2", f"data_dir={data}", "trainer.save_checkpoint=true", "trainer.epochs=1")
-    row = run.execute(cfg)
+    row = runner.execute(cfg)
     args = argparse.Namespace(data_dir=str(data), output_dir=cfg.paths.output_dir, weights="best", split="dev",
                               examples=4)
     folder = Path(cfg.paths.results_dir) / "runs" / row["run_id"]

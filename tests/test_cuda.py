@@ -6,11 +6,11 @@ import math
 
 import pytest
 import torch
-
 from conftest import METHODS, TINY_MODELS
-from ptune.run import execute
 from test_methods import PAIRS, build, encode
 from test_superglue_samples import write_samples
+
+from ptune.train.runner import execute
 
 pytestmark = [pytest.mark.cuda,
               pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")]

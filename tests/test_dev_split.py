@@ -7,11 +7,11 @@ import json
 
 import pytest
 
-from ptune import plan
-from ptune.config import compose
-from ptune.rows import experiment_config, run_id
-from ptune.run import execute
+from ptune.config.compose import compose
+from ptune.store.rows import experiment_config, run_id
+from ptune.sweeps import plan
 from ptune.tasks import build_task
+from ptune.train.runner import execute
 
 # 6 passages, passage 1 with three questions and passage 4 with two: 9 questions in file order
 PASSAGES = [0, 1, 1, 2, 1, 3, 4, 4, 5]

@@ -6,14 +6,14 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch
-
-from ptune import distributed, rows, run
-from ptune.heads import HEADS
 from test_resume import write_rte
+
+from ptune.model.heads import HEADS
+from ptune.store import rows
+from ptune.train import distributed, runner
 
 # fp32 and no dropout anywhere: each rank draws its own dropout masks, so only then are the runs equal.
 # 40 examples of varied lengths in batches of 7: slices of 4 and 3 examples, a last batch of 5 (3 and 2). With
@@ -35,7 +35,7 @@ def test_two_gloo_ranks_write_the_one_process_row(make_cfg, tmp_path):
         capture_output=True, text=True, env=env, timeout=300)
     assert launched.returncode == 0, launched.stderr[-3000:]
     [ddp] = rows.load_rows(results)
-    alone = json.loads(json.dumps(run.execute(make_cfg(*overrides, f"paths.results_dir={tmp_path / 'one'}"))))
+    alone = json.loads(json.dumps(runner.execute(make_cfg(*overrides, f"paths.results_dir={tmp_path / 'one'}"))))
 
     assert ddp["run_id"] == alone["run_id"] and ddp["provenance"]["world_size"] == 2
     assert alone["provenance"]["world_size"] == 1

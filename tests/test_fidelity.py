@@ -9,17 +9,17 @@ import sys
 import pytest
 import torch
 
-from ptune.backbones import load_tokenizer
-from ptune.config import compose
-from ptune.data import collate
-from ptune.methods import build_method
-from ptune.methods.prefix_encoder import PrefixEncoder
-from ptune.model import build_model
-from ptune.rows import load_rows, run_id
-from ptune.table_specs import load_table_specs
-from ptune.tables import render
+from ptune.config.compose import compose
+from ptune.model.backbones import load_tokenizer
+from ptune.model.methods import build_method
+from ptune.model.methods.prefix_encoder import PrefixEncoder
+from ptune.model.prompted import build_model
+from ptune.reports.table_specs import load_table_specs
+from ptune.reports.tables import render
+from ptune.store.rows import load_rows, run_id
 from ptune.tasks import build_task
-from ptune.tasks.tagging_metrics import conlleval_scores, entity_scores
+from ptune.tasks.tagging.metrics import conlleval_scores, entity_scores
+from ptune.train.batching import collate
 
 
 # init ----------------------------------------------------------------------------------------------------------

@@ -6,9 +6,17 @@ from pathlib import Path
 
 import pytest
 
-from ptune.figures import (add_f1_standard_errors, caption, configurations, error_bar, prompt_length_lines, seeds_label,
-                           trainable_series, write_figures)
-from ptune.rows import load_rows
+from ptune.reports.figures import (
+    add_f1_standard_errors,
+    caption,
+    configurations,
+    error_bar,
+    prompt_length_lines,
+    seeds_label,
+    trainable_series,
+    write_figures,
+)
+from ptune.store.rows import load_rows
 
 
 def write_row(results: Path, method: str, psl: int | None, seed: int, accuracy: float, percent: float,

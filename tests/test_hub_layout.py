@@ -1,5 +1,5 @@
 """Every task's hub path, offline: a folder in each hub repo's layout (dataset card with the repo's `configs:` YAML,
-parquet files with its column names and types) read through the same loader a hub id takes (ptune/hub.py, with
+parquet files with its column names and types) read through the same loader a hub id takes (ptune/tasks/hub.py, with
 PTUNE_HUB_MIRROR pointing the hub ids at these folders). A wrong config, split or column name fails here.
 
 Layouts, as far as they could be learned offline: aps/super_glue, rajpurkar/squad(_v2) and
@@ -16,11 +16,11 @@ import pytest
 import yaml
 from datasets import ClassLabel, Features, List, Value
 
-from ptune.backbones import load_tokenizer
-from ptune.config import compose, config_dir
+from ptune.config.compose import compose, config_dir
 from ptune.errors import DataError
-from ptune.hub import MIRROR_ENV
+from ptune.model.backbones import load_tokenizer
 from ptune.tasks import build_task
+from ptune.tasks.hub import MIRROR_ENV
 
 TASKS = sorted(path.stem for path in (config_dir() / "task").glob("*.yaml"))
 S, I32 = Value("string"), Value("int32")

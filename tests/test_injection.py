@@ -5,10 +5,10 @@ import math
 
 import pytest
 import torch
-
 from conftest import TINY_MODELS
 from test_methods import PAIRS, build, encode
-from ptune.injection import DeepPromptInjector, find_self_attentions
+
+from ptune.model.injection import DeepPromptInjector, find_self_attentions
 
 
 def hand_attention(query, key, value, mask, scale):

@@ -9,12 +9,12 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-
 from conftest import METHODS, TINY_MODELS
-from ptune.backbones import count_layers_heads, load_tokenizer
-from ptune.config import compose
-from ptune.model import build_model
-from ptune.training import make_optimizer
+
+from ptune.config.compose import compose
+from ptune.model.backbones import count_layers_heads, load_tokenizer
+from ptune.model.prompted import build_model
+from ptune.train.optim import make_optimizer
 
 CLASSIFICATION = SimpleNamespace(head="classification", num_labels=3, words_pretokenized=False)
 PROMPTED = [m for m in METHODS if "prompt_length" in compose([f"method={m}"]).method]
@@ -192,7 +192,7 @@ def test_shallow_prompt_options(init, encoder):
 def test_frozen_linears_stored_in_bf16_compute_the_same_numbers(model_name, method):
     """trainer.cast_frozen: under bf16 autocast, frozen linear layers kept in bf16 give bit-identical outputs and
     gradients (autocast casts them to bf16 anyway); trainable layers keep their fp32 master weights."""
-    from ptune.training import cast_frozen_linears
+    from ptune.model.device import cast_frozen_linears
 
     reference, tokenizer, _ = build(model_name, method)
     cast, _, _ = build(model_name, method)
@@ -223,12 +223,12 @@ def test_frozen_linears_stored_in_bf16_compute_the_same_numbers(model_name, meth
 @pytest.mark.skipif(not Path("/proc/self/maps").is_file(), reason="reads Linux's /proc/self/maps")
 def test_casting_the_frozen_linears_releases_the_checkpoints_memory_map(tmp_path):
     """Weights loaded from safetensors point into the file's memory map; after the cast nothing may, or the fp32
-    file pages stay resident next to the bf16 copies (ptune.training.own_weights)."""
+    file pages stay resident next to the bf16 copies (ptune.train.optim.own_weights)."""
     import gc
 
     from transformers import AutoConfig, AutoModel
 
-    from ptune.training import cast_frozen_linears
+    from ptune.model.device import cast_frozen_linears
 
     config = AutoConfig.for_model("bert", vocab_size=512, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
                                   intermediate_size=64)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from ptune.tasks import metrics
-from ptune.tasks.metrics_superglue import multirc_scores, record_scores
-from ptune.tasks.squad_metrics import exact_match, normalize_answer as normalise_answer, token_f1
+from ptune.tasks.qa.metrics import exact_match, token_f1
+from ptune.tasks.qa.metrics import normalize_answer as normalise_answer
+from ptune.tasks.superglue import metrics
+from ptune.tasks.superglue.metrics import multirc_scores, record_scores
 
 
 def test_accuracy_and_f1_by_hand():

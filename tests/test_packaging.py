@@ -26,7 +26,7 @@ def test_installed_wheel_composes_a_run_config(tmp_path):
                     str(wheel)], check=True, timeout=300)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"HF_HUB_OFFLINE": "1"}
     python = venv / "bin" / "python"
-    where = subprocess.run([str(python), "-c", "import ptune.config as c; print(c.config_dir())"],
+    where = subprocess.run([str(python), "-c", "import ptune.config.compose as c; print(c.config_dir())"],
                            capture_output=True, text=True, env=env, cwd=tmp_path, check=True)
     assert where.stdout.strip().startswith(str(scratch_site)), where.stdout
     job = subprocess.run([str(python), "-m", "ptune.cli", "run", "--cfg", "job", "method=prefix", "task=copa"],

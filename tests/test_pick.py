@@ -8,13 +8,15 @@ import shutil
 import pytest
 import yaml
 
-import ptune.config
-import ptune.pick
-import ptune.plan
-from ptune.config import compose
-from ptune.pick import choices, preset_text
-from ptune.plan import grid, jobs
-from ptune.rows import experiment_config
+import ptune.config.compose
+import ptune.sweeps.grid
+import ptune.sweeps.pick
+import ptune.sweeps.plan
+from ptune.config.compose import compose
+from ptune.store.rows import experiment_config
+from ptune.sweeps.grid import grid
+from ptune.sweeps.pick import choices, preset_text
+from ptune.sweeps.plan import jobs
 
 SEARCH = ["sweep=search_minilm_ptv2", "task=copa"]
 
@@ -34,9 +36,9 @@ def test_the_command_line_narrows_the_search_grid_as_ptune_run_would():
 
 
 def test_the_best_dev_score_wins_and_is_written_as_the_preset_the_final_runs_use(tmp_path, monkeypatch, capsys):
-    conf = shutil.copytree(ptune.config.config_dir(), tmp_path / "conf")  # the preset is written into a copy
+    conf = shutil.copytree(ptune.config.compose.config_dir(), tmp_path / "conf")  # the preset is written into a copy
     (conf / "preset/by_run/minilm_ptv2_minilm_copa.yaml").unlink(missing_ok=True)  # as before any search
-    for module in (ptune.config, ptune.pick, ptune.plan):
+    for module in (ptune.config.compose, ptune.sweeps.pick, ptune.sweeps.grid):
         monkeypatch.setattr(module, "config_dir", lambda: conf)
     overrides = [*SEARCH, f"paths.results_dir={tmp_path}"]
     found = jobs(overrides)
@@ -65,7 +67,7 @@ def test_the_best_dev_score_wins_and_is_written_as_the_preset_the_final_runs_use
 
     # Applied as preset=minilm's by_run file, it sets the final runs; the search's own runs keep their ids.
     before = compose(["preset=minilm", "model=minilm", "method=ptv2", "task=copa"])
-    assert ptune.pick.main([*overrides, "--write"]) == 0
+    assert ptune.sweeps.pick.main([*overrides, "--write"]) == 0
     setting = f"method.lr={winner['method.lr']} prompt_length={winner['prompt_length']}"
     printed = capsys.readouterr().out
     assert f"copa ptv2: {setting} (dev 61.00 of 6 runs)\n  at the edge of the grid: {edge}\n" in printed
@@ -87,8 +89,8 @@ def test_a_winner_inside_the_grid_is_not_flagged(tmp_path):
 
 
 def conf_copy(tmp_path, monkeypatch):
-    conf = shutil.copytree(ptune.config.config_dir(), tmp_path / "conf")
-    for module in (ptune.config, ptune.pick, ptune.plan):
+    conf = shutil.copytree(ptune.config.compose.config_dir(), tmp_path / "conf")
+    for module in (ptune.config.compose, ptune.sweeps.pick, ptune.sweeps.grid):
         monkeypatch.setattr(module, "config_dir", lambda: conf)
     return conf
 
@@ -122,15 +124,15 @@ def test_a_pick_that_changes_says_what_it_was_and_that_old_final_rows_stay(tmp_p
     found = jobs(overrides)
     for number, job in enumerate(found):
         complete(tmp_path / "search", job, 50.0 + number, 50.0)  # the last run of the grid wins
-    assert ptune.pick.main([*overrides, "--write"]) == 0
+    assert ptune.sweeps.pick.main([*overrides, "--write"]) == 0
     assert "changed" not in capsys.readouterr().out  # no earlier pick
-    assert ptune.pick.main([*overrides, "--write"]) == 0
+    assert ptune.sweeps.pick.main([*overrides, "--write"]) == 0
     assert "changed" not in capsys.readouterr().out  # the same pick again
 
     winner = dict(o.split("=", 1) for o in found[-1].overrides)
     row = tmp_path / "search" / "runs" / found[0].run_id / "row.json"
     row.write_text(row.read_text().replace('"best": {"accuracy": 50.0}', '"best": {"accuracy": 99.0}'))
-    assert ptune.pick.main([*overrides, "--write"]) == 0
+    assert ptune.sweeps.pick.main([*overrides, "--write"]) == 0
     out = capsys.readouterr().out
     was = f"method.lr={float(winner['method.lr'])} prompt_length={winner['prompt_length']}"
     assert f"changed: it was {was}." in out and "results/superseded/runs/" in out
@@ -157,7 +159,7 @@ def test_a_task_whose_grid_is_widened_past_an_edge_is_picked_by_its_own_sweep_fi
                               "search_minilm_finetune")
     assert picked == [] and waiting == ["conll03 finetune: not picked here: the task has its own grid, "
                                         "ptune pick sweep=search_minilm_finetune_conll03 picks it"]
-    assert ptune.pick.main(["sweep=search_minilm_finetune_conll03", results, "--write"]) == 0
+    assert ptune.sweeps.pick.main(["sweep=search_minilm_finetune_conll03", results, "--write"]) == 0
     assert "conll03 finetune: method.lr=1.0e-4 (dev 92.00 of 4 runs)" in capsys.readouterr().out
     preset = (conf / "preset/by_run/minilm_finetune_minilm_conll03.yaml").read_text()
     assert "sweep=search_minilm_finetune_conll03" in preset and yaml.safe_load(preset)["method"]["lr"] == 1.0e-4

@@ -6,11 +6,13 @@ import json
 import shutil
 
 import pytest
-
-import ptune.config
-import ptune.plan
-from ptune.plan import Job, grid, jobs, main, summary
 from test_superglue_samples import write_samples
+
+import ptune.config.compose
+import ptune.sweeps.grid
+import ptune.sweeps.plan
+from ptune.sweeps.grid import grid
+from ptune.sweeps.plan import Job, jobs, main, summary
 
 
 def test_the_reproduce_grid_is_every_task_method_and_seed():
@@ -171,11 +173,11 @@ def test_a_task_with_no_row_is_timed_per_token_by_rows_of_its_method_on_other_ta
 def test_tokens_of_a_row_without_them_are_counted_from_its_saved_config(make_cfg, tmp_path):
     """Rows made before ptune recorded train_tokens: the plan tokenizes their training split again from the row's
     config (the data folder from the plan's own), and gets what a run counts."""
-    from ptune.backbones import load_tokenizer
-    from ptune.plan import row_train_tokens, train_tokens
-    from ptune.rows import experiment_config
-    from ptune.run import load_split
+    from ptune.model.backbones import load_tokenizer
+    from ptune.store.rows import experiment_config
+    from ptune.sweeps.plan import row_train_tokens, train_tokens
     from ptune.tasks import build_task
+    from ptune.train.feature_cache import load_split
 
     data = write_samples(tmp_path / "data")
     cfg = make_cfg("task=rte", "model=tiny-bert", "method=ptv2", f"data_dir={data}")
@@ -193,7 +195,7 @@ def test_tokens_of_a_row_without_them_are_counted_from_its_saved_config(make_cfg
 def test_only_jobs_no_row_of_their_own_task_times_are_tokenized(monkeypatch, tmp_path):
     """Tokenizing a training split costs seconds (the queue polls the plan): a job timed by rows of its own task
     and method never tokenizes; one left to the per-token tier does (the real train_tokens caches per split)."""
-    import ptune.plan as plan
+    import ptune.sweeps.plan as plan
 
     calls = []
     monkeypatch.setattr(plan, "train_tokens", lambda cfg, cache: calls.append(cfg) or 1000)
@@ -209,7 +211,7 @@ def test_only_jobs_no_row_of_their_own_task_times_are_tokenized(monkeypatch, tmp
 def test_only_jobs_no_done_row_of_their_own_task_method_times_read_their_data(monkeypatch, tmp_path):
     """Reading a training split costs seconds on every poll of the queue: a job timed by done rows of its own task
     and method never reads it; one timed by other rows (here the search's, per example) does, once per job."""
-    import ptune.plan as plan
+    import ptune.sweeps.plan as plan
 
     calls = []
     monkeypatch.setattr(plan, "train_examples", lambda cfg, counts: calls.append(cfg) or 900)
@@ -224,8 +226,8 @@ def test_only_jobs_no_done_row_of_their_own_task_method_times_read_their_data(mo
 
 
 def test_a_sweep_that_includes_another_takes_its_params_and_sets_its_own_over_them(tmp_path, monkeypatch):
-    conf = shutil.copytree(ptune.config.config_dir(), tmp_path / "conf")
-    for module in (ptune.config, ptune.plan):
+    conf = shutil.copytree(ptune.config.compose.config_dir(), tmp_path / "conf")
+    for module in (ptune.config.compose, ptune.sweeps.grid):
         monkeypatch.setattr(module, "config_dir", lambda: conf)
     (conf / "sweep/wider.yaml").write_text("defaults:\n  - search_minilm_finetune\n"
                                            "hydra:\n  sweeper:\n    params:\n      task: wic\n"

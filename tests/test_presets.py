@@ -10,7 +10,7 @@ from hydra import compose as hydra_compose
 from hydra import initialize_config_dir
 from hydra.types import RunMode
 
-from ptune.config import compose, config_dir
+from ptune.config.compose import compose, config_dir
 
 CONF = config_dir()
 TASKS = {path.stem for path in (CONF / "task").glob("*.yaml")}

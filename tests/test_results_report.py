@@ -95,10 +95,10 @@ def test_the_figure_legend_names_every_method_drawn_in_any_panel(tmp_path):
 
 
 def test_the_prompt_length_sweep_is_labelled_apart_from_the_finals_and_copies_the_search_winner(tmp_path):
-    from ptune.config import compose
-    from ptune.reuse import find_twin
-    from ptune.rows import experiment_config, run_id
-    from ptune.tables import setting_label
+    from ptune.config.compose import compose
+    from ptune.reports.labels import setting_label
+    from ptune.store.reuse import find_twin
+    from ptune.store.rows import experiment_config, run_id
 
     grid = ["preset=minilm", "model=minilm", "task=copa", "method=ptv2", "seed=1"]
     final = compose(["sweep=reproduce_minilm", *grid])  # at COPA's committed ptv2 pick

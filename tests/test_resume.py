@@ -8,10 +8,12 @@ import signal
 from pathlib import Path
 
 import pytest
-
-from ptune import resume, rows, run, training
 from test_runner import SMOKE, ptune
 from test_superglue_samples import write_samples
+
+from ptune.model import device
+from ptune.store import rows
+from ptune.train import loop, resume, runner
 
 WORDS = "the river bank holds money and stone while light music plays near an old town".split()
 TIMES = ("started", "finished", "train_seconds", "train_examples_per_second", "peak_memory_mib", "provenance")
@@ -37,16 +39,16 @@ def prediction_files(folder: Path) -> dict[str, bytes]:
 def sigterm_at_step(monkeypatch, step: int) -> None:
     """Send this process a real SIGTERM when the runner pads its `step`-th training batch (counting from 1)."""
     calls = {"n": 0}
-    original = run.collate
+    original = loop.collate
 
     def collate(features, pad_id):
-        if features and "labels" in features[0] and run.torch.is_grad_enabled():
+        if features and "labels" in features[0] and runner.torch.is_grad_enabled():
             calls["n"] += 1
             if calls["n"] == step:
                 os.kill(os.getpid(), signal.SIGTERM)
         return original(features, pad_id)
 
-    monkeypatch.setattr(run, "collate", collate)
+    monkeypatch.setattr(loop, "collate", collate)
 
 
 @pytest.mark.parametrize("method,stop_step", [("ptv2", 5), ("ptv2", 10), ("finetune", 7)])
@@ -55,12 +57,12 @@ def test_resumed_run_writes_the_uninterrupted_row(make_cfg, tmp_path, monkeypatc
     data = write_rte(tmp_path)
     overrides = (*SMOKE, f"method={method}", f"data_dir={data}", "trainer.epochs=3", "trainer.batch_size=2",
                  "trainer.max_train_examples=null")
-    whole = run.execute(make_cfg(*overrides, f"paths.results_dir={tmp_path / 'whole'}"))
+    whole = runner.execute(make_cfg(*overrides, f"paths.results_dir={tmp_path / 'whole'}"))
 
     cfg = make_cfg(*overrides, f"paths.results_dir={tmp_path / 'stopped'}")
     sigterm_at_step(monkeypatch, stop_step)
     with pytest.raises(resume.Preempted):
-        run.execute(cfg)
+        runner.execute(cfg)
     monkeypatch.undo()
     folder = Path(cfg.paths.results_dir) / "runs" / rows.run_id(cfg)
     [failure] = folder.glob("failed-*.json")
@@ -68,7 +70,7 @@ def test_resumed_run_writes_the_uninterrupted_row(make_cfg, tmp_path, monkeypatc
     assert record["status"] == "interrupted" and record["resumable"] and "resume=true" in record["resume"]
     assert not (folder / "row.json").exists()
 
-    resumed = run.execute(make_cfg(*overrides, f"paths.results_dir={tmp_path / 'stopped'}", "resume=true"))
+    resumed = runner.execute(make_cfg(*overrides, f"paths.results_dir={tmp_path / 'stopped'}", "resume=true"))
     assert resumed["run_id"] == whole["run_id"]
     assert {k: v for k, v in resumed.items() if k not in TIMES} == {k: v for k, v in whole.items() if k not in TIMES}
     assert resumed["provenance"]["resumed"] == [{"epoch": stop_step // 10, "step": stop_step % 10}]
@@ -82,43 +84,43 @@ def test_resume_refuses_a_missing_state_or_a_changed_config(make_cfg, tmp_path, 
     overrides = (*SMOKE, "method=ptv2", f"data_dir={data}", "trainer.epochs=2", "trainer.batch_size=2",
                  "trainer.max_train_examples=null")
     with pytest.raises(ValueError, match=r"resume=true: no saved state for run .*state\.pt"):
-        run.execute(make_cfg(*overrides, "resume=true"))
+        runner.execute(make_cfg(*overrides, "resume=true"))
     sigterm_at_step(monkeypatch, 3)
     with pytest.raises(resume.Preempted):
-        run.execute(make_cfg(*overrides))
+        runner.execute(make_cfg(*overrides))
     monkeypatch.undo()
     with pytest.raises(ValueError, match=r"differs in trainer\.epochs \(saved 2, now 3\)"):
-        run.execute(make_cfg(*overrides, "trainer.epochs=3", "resume=true"))
+        runner.execute(make_cfg(*overrides, "trainer.epochs=3", "resume=true"))
     with pytest.raises(ValueError, match="resume='maybe': expected true, false or auto"):
-        run.execute(make_cfg(*overrides, "resume=maybe"))
+        runner.execute(make_cfg(*overrides, "resume=maybe"))
     # auto: continues the saved state, and starts afresh where there is none
-    assert run.execute(make_cfg(*overrides, "resume=auto"))["provenance"]["resumed"] == [{"epoch": 0, "step": 3}]
-    assert run.execute(make_cfg(*overrides, "seed=2", "resume=auto"))["provenance"]["resumed"] == []
+    assert runner.execute(make_cfg(*overrides, "resume=auto"))["provenance"]["resumed"] == [{"epoch": 0, "step": 3}]
+    assert runner.execute(make_cfg(*overrides, "seed=2", "resume=auto"))["provenance"]["resumed"] == []
 
 
 def test_impossible_precision_fails_before_any_work(make_cfg, tmp_path, monkeypatch):
-    monkeypatch.setattr(training, "cpu_has_native_bf16", lambda: False)
+    monkeypatch.setattr(device, "cpu_has_native_bf16", lambda: False)
     cfg = make_cfg(*SMOKE, "method=ptv2", "device=cpu", "trainer.precision=bf16", f"data_dir={tmp_path / 'nowhere'}")
     with pytest.raises(ValueError, match="trainer.precision=bf16: cpu device cpu has no native bf16"):
-        run.execute(cfg)
+        runner.execute(cfg)
     with pytest.raises(ValueError, match="trainer.precision=fp16 needs a CUDA device"):
-        run.execute(make_cfg(*SMOKE, "method=ptv2", "device=cpu", "trainer.precision=fp16"))
+        runner.execute(make_cfg(*SMOKE, "method=ptv2", "device=cpu", "trainer.precision=fp16"))
     assert not (Path(cfg.paths.results_dir) / "runs").exists()  # nothing recorded: nothing was started
-    assert training.autocast_dtype("auto", run.torch.device("cpu")) is None
+    assert device.autocast_dtype("auto", runner.torch.device("cpu")) is None
 
 
 def test_skip_done_skips_a_completed_run_only(make_cfg, tmp_path, monkeypatch):
     data = write_samples(tmp_path)
-    first = run.execute(make_cfg(*SMOKE, "method=prompt", f"data_dir={data}"))
+    first = runner.execute(make_cfg(*SMOKE, "method=prompt", f"data_dir={data}"))
 
     def must_not_train(*args, **kwargs):
         raise AssertionError("a completed run was trained again")
 
-    monkeypatch.setattr(run, "train_and_evaluate", must_not_train)
-    assert run.execute(make_cfg(*SMOKE, "method=prompt", f"data_dir={data}", "skip_done=true")) == \
+    monkeypatch.setattr(runner, "train_and_evaluate", must_not_train)
+    assert runner.execute(make_cfg(*SMOKE, "method=prompt", f"data_dir={data}", "skip_done=true")) == \
         json.loads(json.dumps(first))
     with pytest.raises(AssertionError, match="trained again"):
-        run.execute(make_cfg(*SMOKE, "method=prompt", f"data_dir={data}", "seed=2", "skip_done=true"))
+        runner.execute(make_cfg(*SMOKE, "method=prompt", f"data_dir={data}", "seed=2", "skip_done=true"))
 
 
 def test_a_stopped_multirun_restarted_with_skip_done_runs_only_what_is_missing(tmp_path):

@@ -6,11 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-
-from ptune import plan, rows, run
 from test_resume import prediction_files, run_folder
 from test_runner import SMOKE
 from test_superglue_samples import write_samples
+
+from ptune.store import rows
+from ptune.sweeps import plan
+from ptune.train import runner
 
 
 def search_and_final(make_cfg, tmp_path, *overrides):
@@ -28,10 +30,10 @@ def must_not_train(*args, **kwargs):
 
 def test_a_final_run_with_a_finished_twin_copies_its_row_and_predictions(make_cfg, tmp_path, monkeypatch):
     search, final = search_and_final(make_cfg, tmp_path)
-    trained = run.execute(search)
+    trained = runner.execute(search)
     assert rows.run_id(final) != trained["run_id"]  # the label keeps the search apart from the finals
-    monkeypatch.setattr(run, "train_and_evaluate", must_not_train)
-    reused = run.execute(final)
+    monkeypatch.setattr(runner, "train_and_evaluate", must_not_train)
+    reused = runner.execute(final)
     assert reused["run_id"] == rows.run_id(final) and reused["config"] == rows.experiment_config(final)
     assert reused["metrics"] == trained["metrics"] and reused["history"] == trained["history"]
     assert reused["reused_from"] == {"run_id": trained["run_id"], "folder": f"search/runs/{trained['run_id']}"}
@@ -43,12 +45,12 @@ def test_a_final_run_with_a_finished_twin_copies_its_row_and_predictions(make_cf
 @pytest.mark.parametrize("difference", ["seed=2", "method.lr=0.02"])
 def test_a_run_that_differs_in_anything_but_the_label_trains(make_cfg, tmp_path, monkeypatch, difference):
     search, final = search_and_final(make_cfg, tmp_path)
-    run.execute(search)
+    runner.execute(search)
     other = make_cfg(*SMOKE, "method=ptv2", f"data_dir={final.data_dir}", "preset_applied=chosen by the search",
                      f"reuse_rows_from={final.reuse_rows_from}", difference)
-    monkeypatch.setattr(run, "train_and_evaluate", must_not_train)
+    monkeypatch.setattr(runner, "train_and_evaluate", must_not_train)
     with pytest.raises(AssertionError, match="trained although"):
-        run.execute(other)
+        runner.execute(other)
 
 
 def test_reuse_rows_from_changes_no_run_id(make_cfg):
@@ -57,7 +59,7 @@ def test_reuse_rows_from_changes_no_run_id(make_cfg):
 
 def test_plan_counts_a_reusable_run_as_left_but_costing_no_training(make_cfg, tmp_path):
     search, final = search_and_final(make_cfg, tmp_path)
-    run.execute(search)
+    runner.execute(search)
     overrides = [*SMOKE, "method=ptv2", f"data_dir={final.data_dir}", "preset_applied=chosen by the search",
                  f"paths.results_dir={final.paths.results_dir}", f"paths.output_dir={tmp_path / 'outputs'}"]
     job, = plan.jobs([*overrides, f"reuse_rows_from={final.reuse_rows_from}"])

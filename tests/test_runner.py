@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 import torch
 from hydra.errors import ConfigCompositionException, MissingConfigException
-
-from ptune import rows, run
-from ptune.config import compose
 from test_superglue_samples import write_samples
+
+from ptune.config.compose import compose
+from ptune.store import rows
+from ptune.train import runner
 
 SMOKE = ("task=rte", "model=tiny-bert", "trainer=smoke")
 
@@ -27,7 +28,7 @@ def ptune(*args, cwd=None):
 def test_row_holds_metrics_params_and_provenance(make_cfg, tmp_path):
     data = write_samples(tmp_path)
     cfg = make_cfg(*SMOKE, "method=ptv2", f"data_dir={data}", "trainer.epochs=2")
-    row = run.execute(cfg)
+    row = runner.execute(cfg)
     saved = json.loads((Path(cfg.paths.results_dir) / "runs" / row["run_id"] / "row.json").read_text())
     assert saved == json.loads(json.dumps(row))
     assert saved["status"] == "completed" and saved["method"] == "ptv2" and saved["prompt_length"] == 16
@@ -54,7 +55,7 @@ def test_run_id_ignores_paths_but_not_the_experiment(make_cfg, tmp_path):
 def test_missing_data_names_the_path_and_leaves_no_row(make_cfg, tmp_path):
     cfg = make_cfg(*SMOKE, "method=ptv2", f"data_dir={tmp_path / 'nowhere'}")
     with pytest.raises(ValueError, match=r"nowhere/super_glue/RTE/train.jsonl[\s\S]*data_dir"):
-        run.execute(cfg)
+        runner.execute(cfg)
     folder = Path(cfg.paths.results_dir) / "runs" / rows.run_id(cfg)
     assert not (folder / "row.json").exists()
     [failure] = folder.glob("failed-*.json")
@@ -69,9 +70,9 @@ def test_interrupted_run_is_recorded_as_such(make_cfg, tmp_path, monkeypatch):
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(run, "train_epoch", interrupt)
+    monkeypatch.setattr(runner, "train_epoch", interrupt)
     with pytest.raises(KeyboardInterrupt):
-        run.execute(cfg)
+        runner.execute(cfg)
     folder = Path(cfg.paths.results_dir) / "runs" / rows.run_id(cfg)
     assert not (folder / "row.json").exists()
     assert json.loads(next(folder.glob("failed-*.json")).read_text())["status"] == "interrupted"
@@ -83,7 +84,7 @@ def test_malformed_data_names_file_and_line(make_cfg, tmp_path):
     train.write_text(train.read_text() + "{not json\n")
     lines = len(train.read_text().splitlines())
     with pytest.raises(ValueError, match=f"{train}:{lines}: not valid JSON"):
-        run.execute(make_cfg(*SMOKE, "method=ptv2", f"data_dir={data}"))
+        runner.execute(make_cfg(*SMOKE, "method=ptv2", f"data_dir={data}"))
 
 
 @pytest.mark.parametrize("group,name,choice", [("method", "ptv3", "ptv2"), ("task", "rtee", "rte"),
@@ -127,7 +128,7 @@ def test_cli_sweeps_four_methods_into_one_table(tmp_path):
 def test_the_progress_bar_does_not_change_the_run(make_cfg, tmp_path):
     """Same config, bar on or off: the same data order and so the same numbers (the run id ignores the bar)."""
     data = write_samples(tmp_path)
-    runs = [run.execute(make_cfg(*SMOKE, "method=ptv2", f"data_dir={data}", f"trainer.progress={show}",
+    runs = [runner.execute(make_cfg(*SMOKE, "method=ptv2", f"data_dir={data}", f"trainer.progress={show}",
                                  "trainer.epochs=2", "trainer.batch_size=2"))
             for show in (False, True)]
     assert runs[0]["run_id"] == runs[1]["run_id"]
@@ -139,7 +140,7 @@ def test_the_row_records_the_cpu_threads_it_ran_with(make_cfg, tmp_path):
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        row = run.execute(make_cfg(*SMOKE, "method=prompt", f"data_dir={data}"))
+        row = runner.execute(make_cfg(*SMOKE, "method=prompt", f"data_dir={data}"))
     finally:
         torch.set_num_threads(before)
     assert row["provenance"]["cpu_threads"] == 1

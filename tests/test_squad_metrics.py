@@ -1,7 +1,7 @@
 """SQuAD EM / F1 against values worked out by hand from the official v1.1 and v2.0 scripts' rules."""
 import pytest
 
-from ptune.tasks.squad_metrics import exact_match, normalize_answer, score_squad, token_f1
+from ptune.tasks.qa.metrics import exact_match, normalize_answer, score_squad, token_f1
 
 
 @pytest.mark.parametrize("text, normalised", [

@@ -7,10 +7,10 @@ import math
 
 import pytest
 
-from ptune.backbones import load_tokenizer
-from ptune.config import compose
-from ptune.run import execute
+from ptune.config.compose import compose
+from ptune.model.backbones import load_tokenizer
 from ptune.tasks import build_task
+from ptune.train.runner import execute
 
 # One sentence, two target verbs (props column 0), one bracketed argument column per verb.
 WORDS = ["The", "economy", "will", "be", "taken", "from", "points", "and", "grow", "."]

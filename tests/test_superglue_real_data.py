@@ -4,12 +4,12 @@ inputs for a tiny tokenizer."""
 from __future__ import annotations
 
 import pytest
-
-from ptune.backbones import load_tokenizer
-from ptune.config import compose
-from ptune.data import TENSOR_KEYS
-from ptune.tasks import build_task
 from test_superglue_samples import superglue_tasks
+
+from ptune.config.compose import compose
+from ptune.model.backbones import load_tokenizer
+from ptune.tasks import build_task
+from ptune.train.batching import TENSOR_KEYS
 
 # Examples per split as ../shared/data/README.md gives them (MultiRC: answer options; ReCoRD: queries).
 OFFICIAL_COUNTS = {

@@ -10,9 +10,9 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import TASKS
-from ptune.config import compose
+
+from ptune.config.compose import compose
 from ptune.tasks import build_task
 
 SPLIT_SIZES = {"train": 6, "val": 4, "test": 3}

@@ -9,9 +9,9 @@ import json
 from pathlib import Path
 
 import pytest
-
-from ptune.run import execute
 from test_superglue_samples import superglue_tasks, write_samples
+
+from ptune.train.runner import execute
 
 
 @pytest.mark.parametrize("name", superglue_tasks())

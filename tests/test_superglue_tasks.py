@@ -6,12 +6,12 @@ import json
 
 import pytest
 import torch
-
-from ptune.backbones import load_tokenizer
-from ptune.config import compose
-from ptune.data import DataFileError
-from ptune.tasks import build_task
 from test_superglue_samples import superglue_tasks, write_samples
+
+from ptune.config.compose import compose
+from ptune.model.backbones import load_tokenizer
+from ptune.tasks import build_task
+from ptune.tasks.data import DataFileError
 
 SUPERGLUE = superglue_tasks()
 

@@ -15,10 +15,12 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.utils import get_class
 from omegaconf import OmegaConf, open_dict
 from omegaconf.errors import InterpolationResolutionError
-
-from ptune import gpu_slots, rows, run, sweeps  # noqa: F401 (sweeps registers ${ptune_unset:...})
-from ptune.config import config_dir
 from test_superglue_samples import write_samples
+
+from ptune.config.compose import config_dir
+from ptune.store import rows
+from ptune.sweeps import gpu_slots
+from ptune.train import runner  # noqa: F401 (sweeps registers ${ptune_unset:...})
 
 TINY = ("task=rte", "model=tiny-bert", "trainer=smoke")
 SHIPPED = sorted(p.stem for p in (config_dir() / "hydra" / "launcher").glob("*.yaml"))
@@ -62,7 +64,7 @@ def test_every_launcher_preset_composes(launcher):
 
 
 def test_each_worker_process_claims_its_own_gpu(tmp_path, monkeypatch):
-    hold = "import sys; from pathlib import Path; from ptune import gpu_slots; " \
+    hold = "import sys; from pathlib import Path; from ptune.sweeps import gpu_slots; " \
            f"print(gpu_slots.claim(['3', '5'], Path({str(tmp_path)!r})), flush=True); sys.stdin.read()"
     holders = [subprocess.Popen([sys.executable, "-c", hold], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
                for _ in range(2)]
@@ -96,7 +98,7 @@ def test_joblib_pool_of_2_writes_the_sequential_rows_one_gpu_per_worker(make_cfg
              *TINY, f"data_dir={data}", f"paths.results_dir={results}", f"paths.output_dir={outputs}")
     pooled = ptune(*sweep, env={"CUDA_VISIBLE_DEVICES": "3,5"})
     assert pooled.returncode == 0, pooled.stderr[-3000:]
-    sequential = [run.execute(make_cfg(*TINY, f"method={method}", f"seed={seed}", f"data_dir={data}",
+    sequential = [runner.execute(make_cfg(*TINY, f"method={method}", f"seed={seed}", f"data_dir={data}",
                                        f"paths.results_dir={tmp_path / 'sequential'}"))
                   for method in ("prompt", "ptv2") for seed in (1, 2)]
     written = {row["run_id"]: row for row in rows.load_rows(results)}
@@ -118,7 +120,7 @@ def test_failed_jobs_leave_the_others_running_and_skip_done_holds_across_workers
     data = write_samples(tmp_path)
     (data / "super_glue" / "CB" / "train.jsonl").unlink()
     results, outputs = tmp_path / "results", tmp_path / "outputs"
-    done = run.execute(make_cfg(*TINY, "method=ptv2", "seed=1", f"data_dir={data}", f"paths.results_dir={results}"))
+    done = runner.execute(make_cfg(*TINY, "method=ptv2", "seed=1", f"data_dir={data}", f"paths.results_dir={results}"))
     swept = ptune("run", "-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "method=ptv2", "task=rte,cb",
                   "seed=1,2", "skip_done=true", *[o for o in TINY if not o.startswith("task=")], f"data_dir={data}",
                   f"paths.results_dir={results}", f"paths.output_dir={outputs}")
@@ -177,6 +179,7 @@ def test_runs_and_sweeps_started_in_the_same_second_get_their_own_folders(monkey
     one would count the other's running jobs as lost and exit 1. Hydra's ${now:} reads a clock frozen at one
     second that only moves its microseconds."""
     import datetime as real
+
     import hydra.core.utils
 
     ticks = iter(range(1, 1000))

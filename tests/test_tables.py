@@ -7,11 +7,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ptune.config import config_dir
-from ptune.reference import UNSPECIFIED_MODEL, default_reference_dir, load_references
-from ptune.rows import load_rows
-from ptune.table_specs import load_table_specs
-from ptune.tables import main, render, write_tables
+from ptune.config.compose import config_dir
+from ptune.reports.reference import (
+    UNSPECIFIED_MODEL,
+    default_reference_dir,
+    load_references,
+)
+from ptune.reports.render import main
+from ptune.reports.table_specs import load_table_specs
+from ptune.reports.tables import render, write_tables
+from ptune.store.rows import load_rows
 
 TASK_FILES = {path.stem: path for path in (config_dir() / "task").glob("*.yaml")}
 SPECS = {spec.name: spec for spec in load_table_specs()}
@@ -175,7 +180,7 @@ def test_the_setting_names_the_preset(tmp_path):
 @pytest.mark.slow
 def test_a_real_run_row_lands_in_its_cell(make_cfg, real_data_dir, tmp_path):
     """The runner's own row format, end to end: one smoke run of tiny-roberta on RTE."""
-    from ptune.run import execute
+    from ptune.train.runner import execute
 
     row = execute(make_cfg("method=ptv2", "task=rte", "model=tiny-roberta", "trainer=smoke",
                            f"data_dir={real_data_dir}"))

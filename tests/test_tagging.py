@@ -6,14 +6,14 @@ import math
 
 import pytest
 import torch
-from conftest import METHODS, TINY_MODELS, TASKS
+from conftest import METHODS, TASKS, TINY_MODELS
 
-from ptune.backbones import load_tokenizer
-from ptune.config import compose
-from ptune.data import collate
-from ptune.model import build_model
-from ptune.run import execute
+from ptune.config.compose import compose
+from ptune.model.backbones import load_tokenizer
+from ptune.model.prompted import build_model
 from ptune.tasks import build_task
+from ptune.train.batching import collate
+from ptune.train.runner import execute
 
 # IOB1 as in the original release: entities start with I-, B- only between touching entities of one type.
 CONLL03_SAMPLE = """-DOCSTART- -X- O O

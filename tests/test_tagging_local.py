@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from ptune.config import compose
-from ptune.data import DataFileError
+from ptune.config.compose import compose
 from ptune.errors import DataError
 from ptune.tasks import build_task
+from ptune.tasks.data import DataFileError
 
 SPERT = [{"tokens": ["John", "Smith", "lives", "in", "New", "York", "."],
           "entities": [{"type": "Peop", "start": 0, "end": 2}, {"type": "Loc", "start": 4, "end": 6}],

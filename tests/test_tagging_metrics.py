@@ -5,8 +5,13 @@ import random
 
 import pytest
 
-from ptune.tasks.tagging_formats import brackets_to_bio, iob1_to_iob2, spans_to_bio
-from ptune.tasks.tagging_metrics import entity_scores, f1_with_standard_error, strict_iob2, without_types
+from ptune.tasks.tagging.formats import brackets_to_bio, iob1_to_iob2, spans_to_bio
+from ptune.tasks.tagging.metrics import (
+    entity_scores,
+    f1_with_standard_error,
+    strict_iob2,
+    without_types,
+)
 
 
 @pytest.mark.parametrize("gold, predicted, expected", [

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from ptune.backbones import load_tokenizer
-from ptune.config import compose
+from ptune.config.compose import compose
+from ptune.model.backbones import load_tokenizer
 from ptune.tasks import build_task
 
 # Real records, copied by hand from the SuperGLUE files (../shared/data/super_glue/<Task>/...).

@@ -7,7 +7,8 @@ import pytest
 import torch
 from omegaconf import OmegaConf
 
-from ptune.training import make_schedule, peak_memory_mib, reset_peak_memory
+from ptune.model.device import peak_memory_mib, reset_peak_memory
+from ptune.train.optim import make_schedule
 
 
 def trainer(**overrides):

@@ -12,20 +12,37 @@ existing implementation fits, one module in ptune/tasks/. Splits are always call
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, List, Optional
 
 import torch
+from omegaconf import MISSING
 
 from ptune.errors import DataError
 from ptune.registry import Registry
-from ptune.schema import TaskConfig
+
+
+@dataclass
+class TaskConfig:
+    """What every task has; a task implementation's schema (its class's config_class) adds its keys."""
+    name: str = MISSING
+    impl: str = MISSING
+    version: int = MISSING              # bumped when a change moves the task's numbers: part of the run id
+    family: str = MISSING
+    hub: Optional[Any] = MISSING       # dataset-hub source (path, name, splits, ...); null: none
+    metric: str = MISSING               # the primary metric: selects the best dev epoch
+    metrics: List[str] = MISSING
+    max_length: int = MISSING
+    eval_splits: List[str] = field(default_factory=lambda: ["dev", "test"])  # "dev" selects, the rest report
+
 
 TASKS: Registry[type["Task"]] = Registry("task implementation")
 SPLITS = ("train", "dev", "test")  # a task may name more evaluation splits in cfg.eval_splits (test_brown)
 
 
 class Task:
-    config_class: type = TaskConfig  # the typed config of this implementation's yamls (ptune/schema.py)
+    config_class: type = TaskConfig  # the typed config of this implementation's yamls (ptune/config/schema.py)
     head = "classification"
     words_pretokenized = False  # True: inputs are pre-split words (byte-level BPE needs add_prefix_space)
 
@@ -85,13 +102,13 @@ class Task:
         return [self.from_hub(dict(row)) for row in self.hub_rows(split)]
 
     def hub_rows(self, split: str):
-        """The split's records from the dataset hub (`cfg.hub`: path, name, splits, revision; see ptune/hub.py)."""
+        """The split's records from the dataset hub (`cfg.hub`: path, name, splits, revision; see ptune/tasks/hub.py)."""
         hub = self.cfg.get("hub")
         if not hub or not hub.get("path") or not hub.get("splits", {}).get(split):
             note = f": {hub.note}" if hub and hub.get("note") else ""
             raise ValueError(f"task {self.name!r} has no {split!r} split on the dataset hub{note}; "
                              "set data_dir to local files")
-        from ptune.hub import load_split
+        from ptune.tasks.hub import load_split
 
         try:
             return load_split(hub, hub.splits[split])

@@ -1,8 +1,0 @@
-"""Full fine-tuning: every backbone weight and the task head train; no prompts."""
-from ptune.methods.base import METHODS, Method
-
-
-@METHODS.register("finetune")
-class FineTune(Method):
-    def trains_backbone_parameter(self, name: str) -> bool:
-        return True

@@ -1,0 +1,55 @@
+"""Print the rows of a set of runs beside the committed rows of the same configurations.
+
+    ptune compare outputs/demo/results              # every row there, beside results/runs/<same run id>
+    ptune compare DIR --committed OTHER_RESULTS_DIR
+
+A run id is a hash of the experiment's config, so the committed row with the same id is the same
+command run earlier (on the machine and commit its provenance names).
+"""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ptune.reports.labels import method_rank
+from ptune.store.rows import load_rows
+
+
+def score(row: dict | None, split: str) -> str:
+    if row is None:
+        return "-"
+    best = ((row.get("metrics") or {}).get(split) or {}).get("best") or {}
+    value = best.get(row.get("primary_metric"))
+    return "-" if value is None else f"{value:.1f}"
+
+
+def compare_lines(rows: list[dict], committed: dict[str, dict]) -> list[str]:
+    lines = ["| task | method | psl | trainable % | dev (best epoch) | test | train examples/s | precision "
+             "| committed dev | committed test |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for row in sorted(rows, key=lambda r: (r["task"], method_rank(r["method"]), r["run_id"])):
+        earlier = committed.get(row["run_id"])
+        psl = "" if row.get("prompt_length") is None else row["prompt_length"]
+        lines.append(f"| {row['task']} | {row['method']} | {psl} | {row['params']['trainable_percent']:.3g} "
+                     f"| {score(row, 'dev')} ({row['primary_metric']}) | {score(row, 'test')} "
+                     f"| {row['train_examples_per_second']:.1f} "
+                     f"| {row['hyperparameters'].get('precision_used', 'fp32')} "
+                     f"| {score(earlier, 'dev')} | {score(earlier, 'test')} |")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ptune compare", description=__doc__.split("\n\n")[0])
+    parser.add_argument("results", type=Path, help="folder with runs/*/row.json")
+    parser.add_argument("--committed", type=Path, default=Path("results"),
+                        help="folder whose runs/ holds the committed rows (default: results)")
+    args = parser.parse_args(argv)
+    rows = load_rows(args.results)
+    if not rows:
+        print(f"ptune compare: no completed rows under {args.results / 'runs'}")
+        return 1
+    committed = {row["run_id"]: row for row in load_rows(args.committed)}
+    print("\n".join(compare_lines(rows, committed)))
+    matched = sum(row["run_id"] in committed for row in rows)
+    print(f"\n{len(rows)} run(s) from {args.results / 'runs'}; {matched} with a committed row of the same "
+          f"configuration in {args.committed / 'runs'} (- where there is none)")
+    return 0

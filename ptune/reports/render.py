@@ -1,0 +1,42 @@
+"""`ptune table`: the comparison tables and the figures, from the result rows.
+
+    ptune table [--results DIR] [--out DIR] [--reference DIR] [--tables superglue,tagging,qa] [--no-figures]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from ptune.reports.reference import default_reference_dir
+from ptune.reports.tables import write_tables
+from ptune.store.rows import load_rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ptune table", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--results", type=Path, default=Path(os.environ.get("PTUNE_RESULTS_DIR", "results")),
+                        help="folder with runs/*/row.json (default: $PTUNE_RESULTS_DIR or results)")
+    parser.add_argument("--out", type=Path, default=None, help="where the .md files go (default: RESULTS/tables)")
+    parser.add_argument("--reference", type=Path, default=None,
+                        help="folder with published.csv and sources.yaml (default: RESULTS/reference, "
+                             "else the checkout's results/reference)")
+    parser.add_argument("--tables", default=None, help="comma-separated table names (default: all)")
+    parser.add_argument("--no-figures", dest="figures", action="store_false", help="tables only")
+    parser.add_argument("--figures-out", type=Path, default=None, help="where the .png files go (default: RESULTS/figures)")
+    args = parser.parse_args(argv)
+    reference_dir = args.reference or default_reference_dir(args.results)
+    names = args.tables.split(",") if args.tables else None
+    rows = len(load_rows(args.results))
+    for path in write_tables(args.results, args.out or args.results / "tables", reference_dir, names):
+        print(f"wrote {path}")
+    if args.figures:
+        from ptune.reports.figures import write_figures
+
+        figures = write_figures(load_rows(args.results), args.figures_out or args.results / "figures", args.results)
+        for path in figures:
+            print(f"wrote {path}")
+        if not figures:
+            print("no figures: matplotlib is not installed (pip install -e '.[figures]') or no rows make one")
+    print(f"{rows} completed row(s) from {args.results / 'runs'}; published numbers from {reference_dir}")
+    return 0

@@ -1,0 +1,62 @@
+"""The `ptune run` Hydra app: one run, or one job of a multirun that reports its outcome instead of raising.
+
+In a multirun a failed job does not stop the others: `run_job` records the failure (as every failed run does),
+writes the job's outcome to outcome.json in the job's own Hydra folder (no file is shared between jobs), and
+returns NaN instead of raising; the `Summary` callback (ptune/sweeps/callbacks.py) then lists the outcomes.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import os
+import socket
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
+from omegaconf import DictConfig
+
+from ptune.config.compose import config_dir
+from ptune.store.rows import completed_row, dev_score, run_id, write_json_atomic
+from ptune.sweeps import gpu_slots
+from ptune.sweeps.callbacks import OUTCOME_FILE
+from ptune.train.runner import execute
+
+log = logging.getLogger(__name__)
+
+
+@hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
+def main(cfg: DictConfig) -> float:
+    """The best dev score of the primary metric (what Hydra's Optuna sweeper maximizes; NaN for a failed job).
+    In a multirun a failed job records its outcome and the sweep goes on (ptune/sweeps/callbacks.py)."""
+    return run_job(cfg, execute)
+
+
+def run_job(cfg, execute) -> float:
+    """The Hydra task function's body: one run, or, in a multirun, one job that reports instead of raising.
+    Returns the run's best dev score of its primary metric (NaN for a failed job: a failed Optuna trial)."""
+    gpu_slots.claim_worker_gpu()  # a joblib worker on GPUs: its own GPU, before torch touches CUDA
+    multirun = HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
+    if not multirun:
+        return dev_score(execute(cfg))
+    hydra_cfg = HydraConfig.get()
+    identifier = run_id(cfg)
+    outcome = {"job": hydra_cfg.job.num, "run_id": identifier, "overrides": list(hydra_cfg.overrides.task),
+               "host": socket.gethostname(), "pid": os.getpid(),
+               "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")}
+    already_done = bool(cfg.skip_done) and completed_row(cfg.paths.results_dir, identifier) is not None
+    try:
+        row = execute(cfg)
+        outcome |= {"status": "skipped" if already_done else "reused" if row.get("reused_from") else "completed",
+                    "row": str(Path(cfg.paths.results_dir) / "runs" / identifier / "row.json")}
+        if row.get("primary_metric"):
+            outcome["dev"] = {row["primary_metric"]: dev_score(row)}
+    except Exception as error:  # KeyboardInterrupt still stops the whole sweep
+        log.error("job %s (%s) failed; the sweep goes on", hydra_cfg.job.num, identifier, exc_info=True)
+        outcome |= {"status": "failed",
+                    "error": f"{type(error).__name__}: {error}",
+                    "failure_record": getattr(error, "failure_record", None)}
+    if int(os.environ.get("RANK", "0")) == 0:
+        write_json_atomic(Path(hydra_cfg.runtime.output_dir) / OUTCOME_FILE, outcome)
+    return next(iter(outcome.get("dev", {}).values()), math.nan)

@@ -1,0 +1,180 @@
+"""The runner: one run = seed, build, train, select the best dev epoch, predict, write one row.
+
+    ptune run method=ptv2 task=rte model=minilm data_dir=../shared/data
+    ptune run -m method=finetune,prompt,prefix,ptv2 task=rte model=tiny-roberta trainer=smoke
+    ptune run -m ... skip_done=true resume=auto     # continue a stopped sweep where it stopped
+    ptune run -m hydra/launcher=joblib hydra.launcher.n_jobs=2 ...   # jobs in parallel (ptune/sweeps/callbacks.py)
+    torchrun --standalone --nproc_per_node 2 -m ptune.cli run ...  # one run, data parallel (ptune/train/distributed.py)
+
+Everything a run owns lives in `RunState` (model, optimizer, schedule, data order, position in the
+epoch, metrics), so that a run can be saved and resumed (ptune/train/resume.py) and runs can later be
+stacked. Rows: see ptune/store/rows.py.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import sys
+import time
+from pathlib import Path
+
+import torch
+from omegaconf import DictConfig, OmegaConf
+
+from ptune.config.checks import validate
+from ptune.config.schema import register
+from ptune.model.backbones import load_tokenizer
+from ptune.model.device import (
+    autocast_dtype,
+    cast_frozen_linears,
+    peak_memory_mib,
+    pick_device,
+    precision_name,
+    reset_peak_memory,
+)
+from ptune.model.methods.base import prompt_length_of
+from ptune.model.prompted import build_model
+from ptune.store import reuse, rows
+from ptune.store.portable import portable_path
+from ptune.tasks import build_task
+from ptune.train import checkpoint, distributed, resume
+from ptune.train.feature_cache import load_splits
+from ptune.train.inference import evaluate
+from ptune.train.loop import RunState, train_epoch
+from ptune.train.optim import make_optimizer, make_schedule, seed_everything
+
+log = logging.getLogger(__name__)  # Hydra writes it to the terminal and to <run folder>/run.log
+register()  # the config schemas, before Hydra composes
+
+
+def execute(cfg: DictConfig) -> dict:
+    """Run one experiment; its row and predictions appear together under results_dir, or not at all."""
+    validate(cfg)
+    identifier = rows.run_id(cfg)
+    run_folder = Path(cfg.paths.results_dir) / "runs" / identifier
+    if cfg.skip_done and (done := rows.completed_row(cfg.paths.results_dir, identifier)):
+        log.info("run %s: already done (skip_done=true), skipped", identifier)
+        return done
+    config = rows.experiment_config(cfg)
+    if cfg.reuse_rows_from and (twin := reuse.find_twin(cfg.reuse_rows_from, identifier, config)):
+        return reuse.adopt(twin, run_folder, identifier, config)
+    resume_mode = resume.resume_mode(cfg.resume)
+    ranks, device = distributed.setup(pick_device(cfg.device))  # under torchrun: this rank's device
+    dtype = autocast_dtype(cfg.trainer.precision, device)  # an impossible precision fails before any work
+    saved = resume.find_state(cfg.paths.output_dir, identifier, config, resume_mode)
+    row = {"run_id": identifier, "status": "running", "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+           "task": cfg.task.name, "model": cfg.model.name, "method": cfg.method.name,
+           "prompt_length": prompt_length_of(cfg.method), "seed": cfg.seed,
+           "hyperparameters": {"lr": cfg.method.lr, **OmegaConf.to_container(cfg.trainer, resolve=True),
+                               "max_length": cfg.task.max_length, "precision_used": precision_name(dtype)},
+           "provenance": rows.provenance(str(device), cfg.data_dir) | {"world_size": ranks.world}, "config": config}
+    log.info(f"run {identifier}: data_dir {cfg.data_dir}, output {hydra_output_dir()}, argv {sys.argv[1:]}")
+    staging = rows.staging_folder(run_folder)
+    state_file = resume.state_path(cfg.paths.output_dir, identifier)
+    try:
+        with resume.StopRequests() as stop:
+            row |= train_and_evaluate(cfg, config, device, dtype, staging, saved, state_file, stop, ranks)
+        row["provenance"]["resumed"] = row.pop("resumed")
+        row |= {"status": "completed", "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+        if not ranks.main:
+            return row
+        rows.write_json_atomic(staging / "row.json", row)
+        rows.publish_run_folder(staging, run_folder)
+        resume.discard_state(state_file)
+    except (Exception, KeyboardInterrupt, resume.Preempted) as error:
+        status = "failed" if isinstance(error, Exception) else "interrupted"
+        extra = {"resumable": True, "resume": f"rerun the same command with resume=true (state: {state_file})"} \
+            if state_file.is_file() else {}
+        record = rows.record_failure(run_folder, row | extra | {"rank": ranks.rank}, status, error)
+        log.error(f"run {identifier} {status}; recorded in {record}")
+        error.failure_record = str(record)  # for the sweep's summary (ptune/sweeps/callbacks.py)
+        raise
+    log.info(f"row: {run_folder / 'row.json'}")
+    return row
+
+
+def train_and_evaluate(cfg: DictConfig, config: dict, device: torch.device, dtype, staging: Path,
+                       saved: dict | None, state_file: Path, stop: resume.StopRequests,
+                       ranks=distributed.Ranks()) -> dict:
+    """Train (from a saved state when given), keep the best dev epoch, write predictions; return the row's results.
+    `config` is the run's experiment config (rows.experiment_config), which every saved state carries."""
+    seed_everything(cfg.seed)
+    reset_peak_memory(device)
+    task = build_task(cfg.task, cfg.data_dir)
+    tokenizer = load_tokenizer(cfg.model, task.words_pretokenized)
+    splits = load_splits(task, tokenizer, cfg)
+    model = build_model(cfg.model, cfg.method, task, cfg.task.max_length, tokenizer).to(device)
+    if cfg.trainer.cast_frozen:
+        cast_frozen_linears(model, dtype)  # same numbers under autocast, less memory and casting
+    if cfg.trainer.gradient_checkpointing:
+        model.enable_checkpointing()
+    if cfg.trainer.compile:
+        model.backbone.compile(dynamic=True)  # in place: parameter names (and checkpoints) stay the same
+    pad_id = tokenizer.pad_token_id
+
+    optimizer = make_optimizer(model, cfg.method.lr, cfg.trainer.weight_decay)
+    steps_per_epoch = math.ceil(math.ceil(len(splits["train"][1]) / cfg.trainer.batch_size) / cfg.trainer.grad_accum)
+    state = RunState(model, optimizer, make_schedule(optimizer, cfg.trainer, steps_per_epoch),
+                     torch.amp.GradScaler(device.type, enabled=dtype == torch.float16),
+                     torch.Generator().manual_seed(cfg.seed), ranks=ranks)
+    if saved is not None:
+        state.restore(saved)
+        log.info("resumed at epoch %d, step %d from %s", state.epoch + 1, state.step, state_file)
+    state.forward = ranks.wrap(model)  # after restoring: DDP starts every rank from rank 0's weights
+
+    def save():
+        if ranks.main:
+            resume.save_state(state_file, state.snapshot(config))
+
+    while state.epoch < cfg.trainer.epochs:
+        train_loss = train_epoch(state, splits["train"][1], cfg, pad_id, device, dtype, stop, save)
+        dev_metrics, dev_predictions = evaluate(task, splits["dev"], model, cfg, pad_id, device, dtype, ranks)
+        state.epoch += 1
+        state.history.append({"epoch": state.epoch, "train_loss": train_loss, "dev": dev_metrics})
+        log.info(f"epoch {state.epoch}: train loss {train_loss:.4f}, dev {dev_metrics}")
+        if dev_metrics[task.primary_metric] > state.best_score:
+            state.best_score, state.best_epoch = dev_metrics[task.primary_metric], state.epoch
+            state.best_weights = {k: v.cpu() for k, v in model.trainable_state_dict().items()}
+            state.best_dev_predictions = dev_predictions
+        save()
+        if stop.requested and state.epoch < cfg.trainer.epochs:
+            raise resume.Preempted(f"stopped by SIGTERM after epoch {state.epoch}")
+
+    if state.best_epoch is None:
+        raise RuntimeError(f"no epoch produced a finite dev {task.primary_metric}: {state.history}")
+    if cfg.trainer.save_last and ranks.main:  # before the best epoch's weights replace the last's
+        log.info(f"checkpoint of the last epoch: {checkpoint.save_run(cfg, model.trainable_state_dict(), model, 'last')}")
+    # Every other evaluation split is scored once, with the weights of the best dev epoch.
+    model.load_state_dict(state.best_weights, strict=False)
+    metrics = {"dev": {"best": state.history[state.best_epoch - 1]["dev"], "last": state.history[-1]["dev"]}}
+    if ranks.main:
+        task.write_predictions(state.best_dev_predictions, staging / "predictions" / "dev", "dev")
+    for split in [s for s in splits if s not in ("train", "dev")]:
+        scores, predictions = evaluate(task, splits[split], model, cfg, pad_id, device, dtype, ranks)
+        if ranks.main:
+            task.write_predictions(predictions, staging / "predictions" / split, split)
+        metrics[split] = {"best": scores}
+    if cfg.trainer.save_checkpoint and ranks.main:
+        log.info(f"checkpoint: {checkpoint.save_run(cfg, state.best_weights, model)}")
+
+    trainable, total = model.parameter_counts()
+    memory, memory_kind = peak_memory_mib(device)
+    examples_seen = len(splits["train"][1]) * cfg.trainer.epochs
+    return {"primary_metric": task.primary_metric, "best_epoch": state.best_epoch, "epochs_run": len(state.history),
+            "metrics": metrics, "history": state.history,
+            "params": {"trainable": trainable, "total": total, "trainable_percent": 100.0 * trainable / total},
+            "train_seconds": round(state.train_seconds, 2),
+            "train_examples_per_second": round(examples_seen / state.train_seconds, 2),
+            "peak_memory_mib": round(memory, 1), "peak_memory_kind": memory_kind,
+            "data": {"source": portable_path(cfg.data_dir) if cfg.data_dir else "hub",
+                     **task.data_description(),
+                     **{f"{s}_examples": len(splits[s][0]) for s in splits},
+                     "train_tokens": sum(len(feature["input_ids"]) for feature in splits["train"][1])},
+            "resumed": state.resumed}
+
+
+def hydra_output_dir() -> str:
+    from hydra.core.hydra_config import HydraConfig
+
+    return HydraConfig.get().runtime.output_dir if HydraConfig.initialized() else "."
+
