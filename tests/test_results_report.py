@@ -1,8 +1,10 @@
-"""scripts/results_report.py: the README's results section, from rows written here with scores worked out by hand;
-and the committed README is what the committed rows give (what `make tables` keeps true)."""
+"""scripts/results_report.py: the README's results section and results/README.md's summary, from rows written here
+with scores worked out by hand; and the committed files are what the committed rows give (what `make tables` keeps
+true)."""
 from __future__ import annotations
 
 import json
+import statistics
 import sys
 from pathlib import Path
 
@@ -16,11 +18,15 @@ FINAL = "minilm: method.lr and prompt_length chosen by sweep=search_minilm_ptv2"
 
 
 def write_row(results: Path, task: str, method: str, seed: int, best: float, last: float, label: str = FINAL,
-              lr: float = 0.01, model: str = "minilm", reused: bool = False):
+              lr: float = 0.01, model: str = "minilm", reused: bool = False, test: float | None = None,
+              loss: float = 0.5, seconds: float = 600.0, best_epoch: int = 20):
     run_id = f"{task}-{model}-{method}-s{seed}-{abs(hash((label, lr))) % 10**6}"
     row = {"run_id": run_id, "status": "completed", "task": task, "model": model, "method": method,
-           "prompt_length": 16, "seed": seed, "primary_metric": "accuracy", "epochs_run": 20,
-           "metrics": {"dev": {"best": {"accuracy": best}, "last": {"accuracy": last}}},
+           "prompt_length": 16, "seed": seed, "primary_metric": "accuracy", "epochs_run": 20, "best_epoch": best_epoch,
+           "metrics": {"dev": {"best": {"accuracy": best}, "last": {"accuracy": last}},
+                       "test": {"best": None if test is None else {"accuracy": test}}},
+           "history": [{"epoch": 1, "train_loss": 0.69}, {"epoch": 20, "train_loss": loss}],
+           "train_seconds": seconds, "data": {"dev_examples": 277},
            "params": {"trainable_percent": 0.33},
            "config": {"seed": seed, "preset_applied": label, "method": {"name": method, "lr": lr}}}
     if reused:
@@ -46,7 +52,8 @@ def test_cells_pool_the_final_runs_only(tmp_path):
     text = results_report.section(results_report.load_rows(results), tmp_path)
     assert table_line(text, "ptv2") == ["ptv2", "0.33", "70.0 ± 10.0 / 52.0 ± 2.0 (3)"]
     assert "| method | trainable % | RTE (accuracy) |" in text
-    assert "| ptv2 | lr 0.01, psl 16, 20 ep |" in text and "1 of the runs are the search's seed-1 winners" in text
+    assert "1 of the runs are the search's seed-1 winners" in text
+    assert "lr 0.01, psl 16, 20 ep |" in results_report.summary(results_report.load_rows(results))
 
 
 def test_check_fails_until_the_section_is_rewritten(tmp_path):
@@ -54,14 +61,40 @@ def test_check_fails_until_the_section_is_rewritten(tmp_path):
     write_row(results, "copa", "finetune", 1, 60.0, 55.0)
     readme = tmp_path / "README.md"
     readme.write_text(f"# x\n\n{results_report.START}\nold\n{results_report.END}\nafter\n")
+    opening = results / "README.md"
+    opening.write_text(f"# y\n\n{results_report.SUMMARY_START}\nold\n{results_report.SUMMARY_END}\nanalysis\n")
     args = ["--results", str(results), "--readme", str(readme)]
     assert results_report.main(["--check", *args]) == 1
     assert results_report.main(args) == 0
     assert results_report.main(["--check", *args]) == 0
     assert "60.0 / 55.0 (1)" in readme.read_text() and readme.read_text().endswith("after\n")
+    assert "| COPA | finetune | 0.33 | 60.0 (1) | 55.0 (1) |" in opening.read_text()
+    assert opening.read_text().endswith("analysis\n")
+    opening.write_text(opening.read_text().replace("60.0 (1)", "61.0 (1)"))  # a hand edit of the summary
+    assert results_report.main(["--check", *args]) == 1
 
 
-def test_the_committed_readme_shows_the_committed_rows():
+def test_the_summary_names_each_task_s_best_method_and_its_lead(tmp_path):
+    """RTE: finetune best 60 / 64 (mean 62, std 2.83), ptv2 55 / 57 (56, std 1.41), prompt 50 (1): finetune leads ptv2
+    by 6.0 points = 6.0 / 2.83 = 2.1 stds. Last epoch: ptv2 54 / 56 (55, 1.41), finetune 50 / 52 (51, 1.41): ptv2
+    leads by 4.0 = 2.8 stds, prompt (40) is last. Test, train loss, minutes and the selected epoch come per cell."""
+    results = tmp_path / "results"
+    write_row(results, "rte", "finetune", 1, 60.0, 50.0, test=70.0, loss=0.1, seconds=600, best_epoch=3)
+    write_row(results, "rte", "finetune", 2, 64.0, 52.0, test=72.0, loss=0.2, seconds=1200, best_epoch=5)
+    write_row(results, "rte", "ptv2", 1, 55.0, 54.0)
+    write_row(results, "rte", "ptv2", 2, 57.0, 56.0)
+    write_row(results, "rte", "prompt", 1, 50.0, 40.0)
+    text = results_report.summary(results_report.load_rows(results))
+    lead = (62.0 - 56.0) / statistics.stdev([60.0, 64.0])
+    assert (f"| RTE | accuracy | 277 | finetune 62.0 ± 2.8 (2) | 6.0 over ptv2 ({lead:.1f}× std) "
+            f"| ptv2 55.0 ± 1.4 (2) | 4.0 over finetune ({4.0 / statistics.stdev([50.0, 52.0]):.1f}× std) |") in text
+    assert ("| RTE | finetune | 0.33 | 62.0 ± 2.8 (2) | 51.0 ± 1.4 (2) | 71.0 ± 1.4 (2) | 4 (3-5) / 20 "
+            "| 0.100–0.200 | 10–20 | lr 0.01, psl 16, 20 ep |") in text
+    assert "| RTE | prompt | 0.33 | 50.0 (1) | 40.0 (1) |  | 20 / 20 | 0.500 | 10 |" in text
+    assert text.startswith(results_report.SUMMARY_START) and text.endswith(results_report.SUMMARY_END)
+
+
+def test_the_committed_readmes_show_the_committed_rows():
     assert results_report.main(["--check"]) == 0, "run: make tables"
 
 
