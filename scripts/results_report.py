@@ -105,8 +105,8 @@ def section(rows: list[dict], root: Path) -> str:
                                      for task in tasks for r in found.get((method, task), [])),
               *(score_cell(found.get((method, task), [])) for task in tasks)] for method in methods]
     reused = sum(bool(r.get("reused_from")) for runs in found.values() for r in runs)
-    parts += ["Dev score (the task's primary metric) at the best dev epoch / at the last epoch of the schedule, mean ± "
-              "sample std over seeds, (n) = seeds; MiniLM, `preset=minilm`, each cell at the settings the search "
+    parts += ["Dev score (the task's primary metric) at the best dev epoch / at the last epoch of the schedule, "
+              "mean ± sample std over seeds, (n) = seeds; MiniLM, `preset=minilm`, each cell at the settings the search "
               "picked (results/README.md lists them). BoolQ trains and scores on its dev file split by passage (not "
               f"the official dev set). {reused} of the runs are the search's seed-1 winners, copied (`reused_from`).",
               "", markdown_table(["method", "trainable %", *(f"{TASKS[t]} ({metric[t]})" for t in tasks)], lines)]
@@ -156,8 +156,8 @@ def summary(rows: list[dict]) -> str:
                            spread(minutes, 0), setting(runs)])
     parts += ["The final cells of the MiniLM grid (`sweep=reproduce_minilm`), generated from `runs/`. Scores: the "
               "task's primary metric on dev (test where the task has a test set with labels), mean ± sample std "
-              "(seeds). \"Lead\": the best method's mean minus the next one's, in points and (×) in units of the larger "
-              "of the two cells' seed std.", "", markdown_table(
+              "(seeds). \"Lead\": the best method's mean minus the next one's, in points and (×) in units of the "
+              "larger of the two cells' seed std.", "", markdown_table(
                   ["task", "metric", "dev examples", "best, best epoch", "lead", "best, last epoch", "lead"], best),
               "", "Every final cell: selected epoch = median best dev epoch (min-max) / epochs run; train loss at the "
               "last epoch and train minutes (as recorded, whatever else ran beside) as min–max over seeds; settings "
