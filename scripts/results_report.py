@@ -107,8 +107,8 @@ def section(rows: list[dict], root: Path) -> str:
     reused = sum(bool(r.get("reused_from")) for runs in found.values() for r in runs)
     parts += ["Dev score (the task's primary metric) at the best dev epoch / at the last epoch of the schedule, "
               "mean ± sample std over seeds, (n) = seeds; MiniLM, `preset=minilm`, each cell at the settings the "
-              "search picked (results/README.md lists them). BoolQ trains and scores on its dev file split by passage (not "
-              f"the official dev set). {reused} of the runs are the search's seed-1 winners, copied (`reused_from`).",
+              "search picked (results/README.md lists them). BoolQ trains and scores on its dev file split by "
+              f"passage (not the official dev set). {reused} of the runs are the search's seed-1 winners, copied (`reused_from`).",
               "", markdown_table(["method", "trainable %", *(f"{TASKS[t]} ({metric[t]})" for t in tasks)], lines)]
     if (root / FIGURE).is_file():
         parts += ["", f"![minilm-final]({FIGURE})"]
