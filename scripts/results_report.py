@@ -108,7 +108,8 @@ def section(rows: list[dict], root: Path) -> str:
     parts += ["Dev score (the task's primary metric) at the best dev epoch / at the last epoch of the schedule, "
               "mean ± sample std over seeds, (n) = seeds; MiniLM, `preset=minilm`, each cell at the settings the "
               "search picked (results/README.md lists them). BoolQ trains and scores on its dev file split by "
-              f"passage (not the official dev set). {reused} of the runs are the search's seed-1 winners, copied (`reused_from`).",
+              f"passage (not the official dev set). {reused} of the runs are the search's seed-1 winners, copied "
+              "(`reused_from`).",
               "", markdown_table(["method", "trainable %", *(f"{TASKS[t]} ({metric[t]})" for t in tasks)], lines)]
     if (root / FIGURE).is_file():
         parts += ["", f"![minilm-final]({FIGURE})"]
