@@ -132,6 +132,16 @@ def lead(found: dict, task: str, methods: list[str], epoch: str) -> list[str]:
     return [f"{method} {format_cell(values)}", f"{gap:.1f} over {ranked[1][1]}{units}"]
 
 
+def evaluation_error(found: dict, task: str, methods: list[str], size: int) -> str:
+    """One dev evaluation's binomial standard error, sqrt(p (1 - p) / n), at the task's best best-epoch mean: how far
+    one evaluation of an accuracy moves by the draw of its examples alone. Empty for other metrics."""
+    means = [statistics.fmean(values) for m in methods if (values := scores(found.get((m, task), []), "best"))]
+    if not size or not means or found[next(k for k in found if k[1] == task)][0]["primary_metric"] != "accuracy":
+        return ""
+    p = max(means) / 100
+    return f"{100 * (p * (1 - p) / size) ** 0.5:.1f}"
+
+
 def summary(rows: list[dict]) -> str:
     """results/README.md's opening: per task the best method, then every final cell in detail."""
     found = cells(rows)
@@ -139,9 +149,11 @@ def summary(rows: list[dict]) -> str:
     if not found:
         return "\n".join(parts + ["No final rows yet.", SUMMARY_END])
     methods, tasks, metric = layout(found)
-    best = [[TASKS[task], metric[task], max(r.get("data", {}).get("dev_examples") or 0 for m in methods
-                                             for r in found.get((m, task), [])) or "",
-             *lead(found, task, methods, "best"), *lead(found, task, methods, "last")] for task in tasks]
+    best = []
+    for task in tasks:
+        size = max(r.get("data", {}).get("dev_examples") or 0 for m in methods for r in found.get((m, task), []))
+        best.append([TASKS[task], metric[task], size or "", evaluation_error(found, task, methods, size),
+                     *lead(found, task, methods, "best"), *lead(found, task, methods, "last")])
     detail = []
     for task in tasks:
         for method in methods:
@@ -158,8 +170,10 @@ def summary(rows: list[dict]) -> str:
     parts += ["The final cells of the MiniLM grid (`sweep=reproduce_minilm`), generated from `runs/`. Scores: the "
               "task's primary metric on dev (test where the task has a test set with labels), mean ± sample std "
               "(seeds). \"Lead\": the best method's mean minus the next one's, in points and (×) in units of the "
-              "larger of the two cells' seed std.", "", markdown_table(
-                  ["task", "metric", "dev examples", "best, best epoch", "lead", "best, last epoch", "lead"], best),
+              "larger of the two cells' seed std. \"1 eval SE\": one dev evaluation's binomial standard error at the "
+              "best score, sqrt(p (1 - p) / n), for accuracies.", "", markdown_table(
+                  ["task", "metric", "dev examples", "1 eval SE", "best, best epoch", "lead", "best, last epoch",
+                   "lead"], best),
               "", "Every final cell: selected epoch = median best dev epoch (min-max) / epochs run; train loss at the "
               "last epoch and train minutes (as recorded, whatever else ran beside) as min–max over seeds; settings "
               "picked by the search (`../conf/preset/by_run/`).", "", markdown_table(

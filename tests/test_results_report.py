@@ -4,6 +4,7 @@ true)."""
 from __future__ import annotations
 
 import json
+import math
 import statistics
 import sys
 from pathlib import Path
@@ -77,7 +78,8 @@ def test_check_fails_until_the_section_is_rewritten(tmp_path):
 def test_the_summary_names_each_task_s_best_method_and_its_lead(tmp_path):
     """RTE: finetune best 60 / 64 (mean 62, std 2.83), ptv2 55 / 57 (56, std 1.41), prompt 50 (1): finetune leads ptv2
     by 6.0 points = 6.0 / 2.83 = 2.1 stds. Last epoch: ptv2 54 / 56 (55, 1.41), finetune 50 / 52 (51, 1.41): ptv2
-    leads by 4.0 = 2.8 stds, prompt (40) is last. Test, train loss, minutes and the selected epoch come per cell."""
+    leads by 4.0 = 2.8 stds, prompt (40) is last. One evaluation's standard error at 62% on 277 examples. Test, train
+    loss, minutes and the selected epoch come per cell."""
     results = tmp_path / "results"
     write_row(results, "rte", "finetune", 1, 60.0, 50.0, test=70.0, loss=0.1, seconds=600, best_epoch=3)
     write_row(results, "rte", "finetune", 2, 64.0, 52.0, test=72.0, loss=0.2, seconds=1200, best_epoch=5)
@@ -86,7 +88,8 @@ def test_the_summary_names_each_task_s_best_method_and_its_lead(tmp_path):
     write_row(results, "rte", "prompt", 1, 50.0, 40.0)
     text = results_report.summary(results_report.load_rows(results))
     lead = (62.0 - 56.0) / statistics.stdev([60.0, 64.0])
-    assert (f"| RTE | accuracy | 277 | finetune 62.0 ± 2.8 (2) | 6.0 over ptv2 ({lead:.1f}× std) "
+    error = 100 * math.sqrt(0.62 * 0.38 / 277)  # one evaluation of 277 examples at the best mean, 62%
+    assert (f"| RTE | accuracy | 277 | {error:.1f} | finetune 62.0 ± 2.8 (2) | 6.0 over ptv2 ({lead:.1f}× std) "
             f"| ptv2 55.0 ± 1.4 (2) | 4.0 over finetune ({4.0 / statistics.stdev([50.0, 52.0]):.1f}× std) |") in text
     assert ("| RTE | finetune | 0.33 | 62.0 ± 2.8 (2) | 51.0 ± 1.4 (2) | 71.0 ± 1.4 (2) | 4 (3-5) / 20 "
             "| 0.100–0.200 | 10–20 | lr 0.01, psl 16, 20 ep |") in text
