@@ -105,12 +105,12 @@ def section(rows: list[dict], root: Path) -> str:
                                      for task in tasks for r in found.get((method, task), [])),
               *(score_cell(found.get((method, task), [])) for task in tasks)] for method in methods]
     reused = sum(bool(r.get("reused_from")) for runs in found.values() for r in runs)
-    parts += ["Dev score (the task's primary metric) at the best dev epoch / at the last epoch of the schedule, "
-              "mean ± sample std over seeds, (n) = seeds; MiniLM, `preset=minilm`, each cell at the settings the "
-              "search picked (results/README.md lists them). BoolQ trains and scores on its dev file split by "
-              f"passage (not the official dev set). {reused} of the runs are the search's seed-1 winners, copied "
-              "(`reused_from`).",
-              "", markdown_table(["method", "trainable %", *(f"{TASKS[t]} ({metric[t]})" for t in tasks)], lines)]
+    note = ("Dev score (the task's primary metric) at the best dev epoch / at the last epoch of the schedule, "
+            "mean ± sample std over seeds, (n) = seeds; MiniLM, `preset=minilm`, each cell at the settings the "
+            "search picked (results/README.md lists them). BoolQ trains and scores on its dev file split by "
+            f"passage (not the official dev set). {reused} of the runs are the search's seed-1 winners, copied "
+            "(`reused_from`).")
+    parts += [note, "", markdown_table(["method", "trainable %", *(f"{TASKS[t]} ({metric[t]})" for t in tasks)], lines)]
     if (root / FIGURE).is_file():
         parts += ["", f"![minilm-final]({FIGURE})"]
     return "\n".join(parts + [END])
@@ -132,11 +132,12 @@ def lead(found: dict, task: str, methods: list[str], epoch: str) -> list[str]:
     return [f"{method} {format_cell(values)}", f"{gap:.1f} over {ranked[1][1]}{units}"]
 
 
-def evaluation_error(found: dict, task: str, methods: list[str], size: int) -> str:
+def evaluation_error(found: dict, task: str, metric: str, size: int) -> str:
     """One dev evaluation's binomial standard error, sqrt(p (1 - p) / n), at the task's best best-epoch mean: how far
     one evaluation of an accuracy moves by the draw of its examples alone. Empty for other metrics."""
-    means = [statistics.fmean(values) for m in methods if (values := scores(found.get((m, task), []), "best"))]
-    if not size or not means or found[next(k for k in found if k[1] == task)][0]["primary_metric"] != "accuracy":
+    means = [statistics.fmean(values) for (_, t), runs in found.items()
+             if t == task and (values := scores(runs, "best"))]
+    if not size or not means or metric != "accuracy":
         return ""
     p = max(means) / 100
     return f"{100 * (p * (1 - p) / size) ** 0.5:.1f}"
@@ -152,7 +153,7 @@ def summary(rows: list[dict]) -> str:
     best = []
     for task in tasks:
         size = max(r.get("data", {}).get("dev_examples") or 0 for m in methods for r in found.get((m, task), []))
-        best.append([TASKS[task], metric[task], size or "", evaluation_error(found, task, methods, size),
+        best.append([TASKS[task], metric[task], size or "", evaluation_error(found, task, metric[task], size),
                      *lead(found, task, methods, "best"), *lead(found, task, methods, "last")])
     detail = []
     for task in tasks:
@@ -167,18 +168,19 @@ def summary(rows: list[dict]) -> str:
                            format_cell(scores(runs, "best")), format_cell(scores(runs, "last")),
                            format_cell(scores(runs, "best", "test")), selection_cell(runs), spread(losses, 3),
                            spread(minutes, 0), setting(runs)])
-    parts += ["The final cells of the MiniLM grid (`sweep=reproduce_minilm`), generated from `runs/`. Scores: the "
-              "task's primary metric on dev (test where the task has a test set with labels), mean ± sample std "
-              "(seeds). \"Lead\": the best method's mean minus the next one's, in points and (×) in units of the "
-              "larger of the two cells' seed std. \"1 eval SE\": one dev evaluation's binomial standard error at the "
-              "best score, sqrt(p (1 - p) / n), for accuracies.", "", markdown_table(
-                  ["task", "metric", "dev examples", "1 eval SE", "best, best epoch", "lead", "best, last epoch",
-                   "lead"], best),
-              "", "Every final cell: selected epoch = median best dev epoch (min-max) / epochs run; train loss at the "
-              "last epoch and train minutes (as recorded, whatever else ran beside) as min–max over seeds; settings "
-              "picked by the search (`../conf/preset/by_run/`).", "", markdown_table(
-                  ["task", "method", "trainable %", "dev, best epoch", "dev, last epoch", "test, best epoch",
-                   "selected epoch", "last train loss", "train min", "settings"], detail)]
+    head = ("The final cells of the MiniLM grid (`sweep=reproduce_minilm`), generated from `runs/`. Scores: the "
+            "task's primary metric on dev (test where the task has a test set with labels), mean ± sample std "
+            "(seeds). \"Lead\": the best method's mean minus the next one's, in points and (×) in units of the "
+            "larger of the two cells' seed std. \"1 eval SE\": one dev evaluation's binomial standard error at the "
+            "best score, sqrt(p (1 - p) / n), for accuracies.")
+    cell_note = ("Every final cell: selected epoch = median best dev epoch (min-max) / epochs run; train loss at the "
+                 "last epoch and train minutes (as recorded, whatever else ran beside) as min–max over seeds; "
+                 "settings picked by the search (`../conf/preset/by_run/`).")
+    parts += [head, "", markdown_table(["task", "metric", "dev examples", "1 eval SE", "best, best epoch", "lead",
+                                        "best, last epoch", "lead"], best),
+              "", cell_note, "", markdown_table(["task", "method", "trainable %", "dev, best epoch", "dev, last epoch",
+                                                 "test, best epoch", "selected epoch", "last train loss", "train min",
+                                                 "settings"], detail)]
     return "\n".join(parts + [SUMMARY_END])
 
 
