@@ -26,6 +26,10 @@ class Job:
     reusable: bool  # not done, but its twin under reuse_rows_from is copied instead of trained (ptune/store/reuse.py)
     cfg: DictConfig  # as `ptune run` composes it
 
+    @property
+    def results_dir(self) -> str:
+        return str(self.cfg.paths.results_dir)
+
 
 def jobs(overrides: list[str]) -> list[Job]:
     """The grid's jobs, in grid order."""

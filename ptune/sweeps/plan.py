@@ -118,13 +118,12 @@ def summary(found: list[Job], rows: list[dict]) -> list[str]:
     done = sum(job.row is not None for job in found)
     reusable = sum(job.reusable for job in found)
     timed = len(found) - done - reusable - sum(untimed.values())
-    text = f"{done} of {len(found)} runs done, {len(found) - done} left"
-    if len(found) > done:
-        text += f": about {sum(seconds.values()) / 3600:.1f} h of training for {timed}"
+    parts = [f"about {sum(seconds.values()) / 3600:.1f} h of training for {timed}"] * bool(timed)
     if untimed:
-        text += f"; {sum(untimed.values())} not timed (no row with their task data or of their method and backbone)"
+        parts.append(f"{sum(untimed.values())} not timed (no row with their task data, or no comparable row)")
     if reusable:
-        text += f"; {reusable} copy a finished twin under reuse_rows_from (no training)"
+        parts.append(f"{reusable} copy a finished twin under reuse_rows_from (no training)")
+    text = f"{done} of {len(found)} runs done, {len(found) - done} left" + (": " + "; ".join(parts)) * bool(parts)
     return [*table.splitlines(), "", text + "."]
 
 
@@ -139,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("overrides", nargs="*", help="sweep=NAME and any KEY=VALUE or KEY=A,B of the run")
     args = parser.parse_args(argv)
     found = jobs(args.overrides)
-    folders = dict.fromkeys(str(folder) for job in found
-                            for folder in (job.cfg.paths.results_dir, job.cfg.reuse_rows_from) if folder)
+    folders = dict.fromkeys(str(folder) for job in found for folder in (job.results_dir, job.cfg.reuse_rows_from)
+                            if folder)
     print("\n".join(summary(found, [row for folder in folders for row in load_rows(folder)])))
     return 0
