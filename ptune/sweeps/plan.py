@@ -12,9 +12,10 @@ read from the completed rows under its results_dir and its reuse_rows_from. Its 
 with the same task data recorded (same task config, with its max_length, tokenizer and max_train_examples):
 nothing is tokenized here. The seconds per token are the median over comparable rows: same task, kind of
 device, backbone, method, precision and prompt length. A job with no row for either is counted as not timed.
-Evaluation time is not included. Predicting each committed row's training time from the other rows (110 of 246
-rows under results/runs and results/search have such rows), this rate errs by 4% (median) and 43% at worst; the
-four-tier estimator it replaced erred by 4% and 46% on those rows, and a rate shared by every task by 9% and 62%.
+Evaluation time is not included. Left out one at a time, the 246 committed rows that trained (results/runs,
+results/search) are timed by the others: this rule times 110, off by 4% (median) and 43% at worst; the four-tier
+estimator it replaced was off by 4% and 46% on those 110 (it timed 238, reading each job's data: 7% and 93%), and
+one rate shared by all tasks by 9% and 62%.
 """
 from __future__ import annotations
 
@@ -38,7 +39,7 @@ class Keys:
 
 @dataclass(frozen=True)
 class Timing:
-    """What the plan reads of a completed row (row_timing: the one place that reads row fields)."""
+    """What the plan reads of a completed row (row_timing and keys: the only readers of row fields)."""
     keys: Keys
     seconds: float | None  # training time, evaluation excluded
     epochs: int | None
@@ -55,7 +56,7 @@ def keys(config: dict, device: str, precision: str) -> Keys:
 
 
 def row_timing(row: dict) -> Timing:
-    """A completed row's Keys and timing. Rows made before ptune recorded its precision ran in fp32."""
+    """A completed row's Keys and timing. Rows that did not record their precision predate bf16 autocast: fp32."""
     device = str((row.get("provenance") or {}).get("device", "")).split(":")[0]  # cuda:1 runs as fast as cuda:0
     data = row.get("data") or {}
     return Timing(keys(row["config"], device, (row.get("hyperparameters") or {}).get("precision_used", "fp32")),
