@@ -8,9 +8,10 @@ import json
 import pytest
 
 from ptune.config.compose import compose
+from ptune.model.backbones import load_tokenizer
 from ptune.store.rows import experiment_config, run_id
-from ptune.sweeps import plan
 from ptune.tasks import build_task
+from ptune.train.feature_cache import load_split
 from ptune.train.runner import execute
 
 # 6 passages, passage 1 with three questions and passage 4 with two: 9 questions in file order
@@ -61,8 +62,10 @@ def test_a_split_run_writes_a_labelled_row(make_cfg, tmp_path):
                    f"data_dir={data}")
     row = execute(cfg)
     assert row["data"]["train_examples"] == 6 and row["data"]["dev_examples"] == 3
-    # the tokens it trained on per epoch, as `ptune plan` counts them for a run not made yet
-    assert row["data"]["train_tokens"] == plan.train_tokens(cfg) > 6
+    # the tokens it trained on per epoch (what `ptune plan` times the runs of its task data by)
+    task = build_task(cfg.task, cfg.data_dir)
+    _, features = load_split(task, load_tokenizer(cfg.model, task.words_pretokenized), cfg, "train")
+    assert row["data"]["train_tokens"] == sum(len(feature["input_ids"]) for feature in features) > 6
     assert "test_examples" not in row["data"] and "split_dev=2" in row["data"]["note"]
     assert row["config"]["task"]["split_dev"] == 2
 

@@ -11,7 +11,7 @@ from test_runner import SMOKE
 from test_superglue_samples import write_samples
 
 from ptune.store import rows
-from ptune.sweeps import plan
+from ptune.sweeps import grid, plan
 from ptune.train import runner
 
 
@@ -62,8 +62,11 @@ def test_plan_counts_a_reusable_run_as_left_but_costing_no_training(make_cfg, tm
     runner.execute(search)
     overrides = [*SMOKE, "method=ptv2", f"data_dir={final.data_dir}", "preset_applied=chosen by the search",
                  f"paths.results_dir={final.paths.results_dir}", f"paths.output_dir={tmp_path / 'outputs'}"]
-    job, = plan.jobs([*overrides, f"reuse_rows_from={final.reuse_rows_from}"])
+    job, = grid.jobs([*overrides, f"reuse_rows_from={final.reuse_rows_from}"])
     assert job.row is None and job.reusable
-    assert "1 run(s) copy a finished twin" in plan.summary([job])[-1]
-    job, = plan.jobs(overrides)
+    searched = rows.load_rows(search.paths.results_dir)  # rows that would time the job if it trained
+    assert plan.summary([job], searched)[-1] == ("0 of 1 runs done, 1 left: 1 copy a finished twin under "
+                                                 "reuse_rows_from (no training).")
+    job, = grid.jobs(overrides)
     assert not job.reusable
+    assert plan.summary([job], searched)[-1].endswith("h of training for 1.")

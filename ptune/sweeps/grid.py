@@ -1,12 +1,48 @@
 """A sweep's grid: the sweep yaml's `hydra.sweeper.params` (comma lists) times the command's own KEY=A,B
-overrides, one override list per job (what `ptune plan` and `ptune pick` walk)."""
+overrides, one override list per job, each job composed as `ptune run` would and found done or not (what
+`ptune plan` and `ptune pick` walk)."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 
 import yaml
+from omegaconf import DictConfig
 
-from ptune.config.compose import config_dir
+from ptune.config.compose import compose, config_dir
+from ptune.store.reuse import find_twin
+from ptune.store.rows import completed_row, experiment_config, run_id
+
+
+@dataclass
+class Job:
+    """One run of the grid."""
+    overrides: list[str]
+    task: str
+    method: str
+    epochs: int
+    run_id: str
+    row: dict | None  # its completed row, when done (what skip_done=true skips)
+    reusable: bool  # not done, but its twin under reuse_rows_from is copied instead of trained (ptune/store/reuse.py)
+    cfg: DictConfig  # as `ptune run` composes it
+
+    @property
+    def results_dir(self) -> str:
+        return str(self.cfg.paths.results_dir)
+
+
+def jobs(overrides: list[str]) -> list[Job]:
+    """The grid's jobs, in grid order."""
+    found = []
+    for job_overrides in grid(overrides):
+        cfg = compose(job_overrides)
+        identifier = run_id(cfg)
+        row = completed_row(cfg.paths.results_dir, identifier)
+        reusable = bool(not row and cfg.reuse_rows_from
+                        and find_twin(cfg.reuse_rows_from, identifier, experiment_config(cfg)))
+        found.append(Job(job_overrides, cfg.task.name, cfg.method.name, int(cfg.trainer.epochs), identifier, row,
+                         reusable, cfg))
+    return found
 
 
 def grid(overrides: list[str]) -> list[list[str]]:
