@@ -8,7 +8,7 @@ import json
 import pytest
 
 from ptune.config.compose import compose
-from ptune.store.rows import experiment_config, run_id
+from ptune.store.run_id import experiment_config, run_id
 from ptune.sweeps import plan
 from ptune.tasks import build_task
 from ptune.train.runner import execute
