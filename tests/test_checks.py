@@ -18,8 +18,8 @@ from ptune.config.schema import TrainerConfig
 from ptune.errors import ConfigError
 from ptune.model.methods import METHODS as METHOD_IMPLS
 from ptune.model.prompted import build_model
-from ptune.store.run_id import run_id
 from ptune.store.portable import portable_argument, portable_path
+from ptune.store.run_id import run_id
 from ptune.tasks import TASKS as TASK_IMPLS
 
 TINY = ("model=tiny-bert", "trainer=smoke", "device=cpu")

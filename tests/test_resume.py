@@ -73,7 +73,8 @@ def test_resumed_run_writes_the_uninterrupted_row(make_cfg, tmp_path, monkeypatc
 
     resumed = runner.execute(make_cfg(*overrides, f"paths.results_dir={tmp_path / 'stopped'}", "resume=true"))
     assert resumed["run_id"] == whole["run_id"]
-    assert {k: v for k, v in resumed.items() if k not in TIMES} == {k: v for k, v in whole.items() if k not in TIMES}
+    assert {k: v for k, v in resumed.to_json().items() if k not in TIMES} == \
+        {k: v for k, v in whole.to_json().items() if k not in TIMES}
     assert resumed["provenance"]["resumed"] == [{"epoch": stop_step // 10, "step": stop_step % 10}]
     assert prediction_files(run_folder(cfg, resumed)) == prediction_files(run_folder(cfg, whole).parents[2] / "whole"
                                                                           / "runs" / whole["run_id"])
@@ -118,8 +119,8 @@ def test_skip_done_skips_a_completed_run_only(make_cfg, tmp_path, monkeypatch):
         raise AssertionError("a completed run was trained again")
 
     monkeypatch.setattr(runner, "train_and_evaluate", must_not_train)
-    assert runner.execute(make_cfg(*SMOKE, "method=prompt", f"data_dir={data}", "skip_done=true")) == \
-        json.loads(json.dumps(first))
+    assert runner.execute(make_cfg(*SMOKE, "method=prompt", f"data_dir={data}", "skip_done=true")).to_json() == \
+        json.loads(json.dumps(first.to_json()))
     with pytest.raises(AssertionError, match="trained again"):
         runner.execute(make_cfg(*SMOKE, "method=prompt", f"data_dir={data}", "seed=2", "skip_done=true"))
 

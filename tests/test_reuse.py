@@ -38,7 +38,7 @@ def test_a_final_run_with_a_finished_twin_copies_its_row_and_predictions(make_cf
     assert reused["run_id"] == run_id(final) and reused["config"] == experiment_config(final)
     assert reused["metrics"] == trained["metrics"] and reused["history"] == trained["history"]
     assert reused["reused_from"] == {"run_id": trained["run_id"], "folder": f"search/runs/{trained['run_id']}"}
-    assert json.loads((run_folder(final, reused) / "row.json").read_text()) == json.loads(json.dumps(reused))
+    assert json.loads((run_folder(final, reused) / "row.json").read_text()) == json.loads(json.dumps(reused.to_json()))
     assert prediction_files(run_folder(final, reused)) == prediction_files(run_folder(search, trained))
     assert [row["run_id"] for row in completed_rows(Path(final.paths.results_dir))] == [reused["run_id"]]
 
