@@ -1,7 +1,6 @@
 """`ptune table`: cells worked out by hand from rows written here, the published numbers, the table definitions."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,9 @@ from ptune.reports.reference import (
 from ptune.reports.render import main
 from ptune.reports.table_specs import load_table_specs
 from ptune.reports.tables import render, write_tables
+from ptune.store import write
 from ptune.store.find import completed_rows
+from ptune.store.row import Row
 
 TASK_FILES = {path.stem: path for path in (config_dir() / "task").glob("*.yaml")}
 SPECS = {spec.name: spec for spec in load_table_specs()}
@@ -70,10 +71,9 @@ def results(write_row, tmp_path) -> Path:
         write_row(out, **table_row("cb", "minilm", "ptv2", seed, {"accuracy": accuracy}))
     write_row(out, **table_row("rte", "minilm", "ptv2", 4, {"accuracy": 0.0}, status="failed"))
     write_row(out, **table_row("rte", "minilm", "finetune", 1, {"accuracy": 65.0}, psl=None, trainable_percent=100.0))
-    running = out / "runs" / "rte-minilm-ptv2-running" / "row.json"
-    running.parent.mkdir(parents=True)
-    running.write_text(json.dumps({"run_id": "x", "status": "running", "task": "rte", "model": "minilm",
-                                   "method": "ptv2", "metrics": {"dev": {"best": {"accuracy": 0.0}}}}))
+    running = Row(run_id="rte-minilm-ptv2-running", status="running", task="rte", model="minilm", method="ptv2",
+                  metrics={"dev": {"best": {"accuracy": 0.0}}})
+    write.write_row(out / "runs" / running.run_id, running)  # as no run leaves it: a row.json not yet completed
     return out
 
 
@@ -164,11 +164,9 @@ def test_a_reference_whose_verified_flag_disagrees_with_its_source_is_refused(tm
 
 def test_the_setting_names_the_preset(write_row, tmp_path):
     out = tmp_path / "results"
-    write_row(out, **table_row("rte", "minilm", "ptv2", 1, {"accuracy": 60.0}))
-    path = next(out.glob("runs/*/row.json"))
-    row = json.loads(path.read_text())
-    row["config"]["preset_applied"] = "paper: P-tuning v2 repo settings for minilm on rte"
-    path.write_text(json.dumps(row))
+    fields = table_row("rte", "minilm", "ptv2", 1, {"accuracy": 60.0})
+    fields["config"]["preset_applied"] = "paper: P-tuning v2 repo settings for minilm on rte"
+    write_row(out, **fields)
     line = line_for(parse_table(render(SPECS["superglue"], completed_rows(out), [])), "minilm", "ptv2", "ptune")
     assert line["source"] == "ptune (trainer=default, preset=paper)"
 
@@ -214,11 +212,9 @@ def test_the_last_epoch_table_scores_the_same_runs_without_selecting_an_epoch(wr
 def test_a_precision_other_than_auto_is_part_of_the_setting(write_row, tmp_path):
     out = tmp_path / "results"
     for precision, accuracy in (("auto", 60.0), ("fp32", 62.0)):
-        write_row(out, **table_row("rte", "minilm", "ptv2", 1, {"accuracy": accuracy}, lr=precision))
-        path = next((out / "runs").glob(f"*lr{precision}")) / "row.json"
-        row = json.loads(path.read_text())
-        row["config"]["trainer"]["precision"] = precision
-        path.write_text(json.dumps(row))
+        fields = table_row("rte", "minilm", "ptv2", 1, {"accuracy": accuracy}, lr=precision)
+        fields["config"]["trainer"]["precision"] = precision
+        write_row(out, **fields)
     lines = parse_table(render(SPECS["superglue"], completed_rows(out), []))
     assert line_for(lines, "minilm", "ptv2", "precision=fp32")["RTE"] == "62.0 (1)"
     assert line_for(lines, "minilm", "ptv2", "ptune (trainer=default)")["RTE"] == "60.0 (1)"

@@ -20,6 +20,7 @@ import statistics
 from pathlib import Path
 
 from ptune.reports.labels import config_digest, method_rank, setting_label
+from ptune.store.find import run_path
 from ptune.store.row import Row
 from ptune.tasks.tagging.metrics import f1_with_standard_error
 from ptune.tasks.tagging.task import read_predictions
@@ -72,7 +73,7 @@ def add_f1_standard_errors(points: list[dict], results_dir: Path) -> None:
     for point in points:
         if len(point["scores"]) != 1 or point["metric"] != "f1":
             continue
-        path = Path(results_dir) / "runs" / point["run_ids"][0] / "predictions" / "dev" / "dev.conll"
+        path = run_path(results_dir, point["run_ids"][0]) / "predictions" / "dev" / "dev.conll"
         if path.is_file():
             f1, standard_error = f1_with_standard_error(*read_predictions(path))
             if abs(f1 - point["mean"]) < 1e-6:  # else the file is not what the row scored: no bar
