@@ -39,11 +39,11 @@ def run_job(cfg) -> float:
     """The Hydra task function's body: one run, or, in a multirun, one job that reports instead of raising.
     Returns the run's best dev score of its primary metric (NaN for a failed job: a failed Optuna trial)."""
     gpu_slots.claim_worker_gpu()  # a joblib worker on GPUs: its own GPU, before torch touches CUDA
-    identifier = run_id(cfg)  # the run's id, computed once for the run and its outcome
     multirun = HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
     if not multirun:
-        return run(cfg, identifier)[0].score()
+        return run(cfg)[0].score()
     hydra_cfg = HydraConfig.get()
+    identifier = run_id(cfg)  # computed once, for the run and for its outcome
     outcome = {"job": hydra_cfg.job.num, "run_id": identifier, "overrides": list(hydra_cfg.overrides.task),
                "host": socket.gethostname(), "pid": os.getpid(),
                "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")}

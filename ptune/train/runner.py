@@ -53,13 +53,14 @@ register()  # the config schemas, before Hydra composes
 
 def execute(cfg: DictConfig) -> Row:
     """Run one experiment; its row and predictions appear together under results_dir, or not at all."""
-    return run(cfg, run_id(cfg))[0]
+    return run(cfg)[0]
 
 
-def run(cfg: DictConfig, identifier: str) -> tuple[Row, str]:
-    """Run one experiment whose run id (`run_id(cfg)`) is `identifier`; returns its row and how it came:
-    "completed" (trained now), "skipped" (done before, skip_done=true) or "reused" (a twin's, reuse_rows_from)."""
-    validate(cfg)
+def run(cfg: DictConfig, identifier: str | None = None) -> tuple[Row, str]:
+    """Run one experiment; returns its row and how it came: "completed" (trained now), "skipped" (done before,
+    skip_done=true) or "reused" (a twin's, reuse_rows_from). `identifier`: its run id, where the caller has it."""
+    validate(cfg)  # before the run id: a missing or wrong value is reported as such
+    identifier = identifier or run_id(cfg)
     run_folder = find.run_path(cfg.paths.results_dir, identifier)
     if cfg.skip_done and (done := find.completed_row(cfg.paths.results_dir, identifier)):
         log.info("run %s: already done (skip_done=true), skipped", identifier)
