@@ -35,7 +35,7 @@ def machine_info(device: str) -> dict:
     import transformers
 
     from ptune.model.device import pick_device
-    from ptune.store.rows import git_state
+    from ptune.store.provenance import git_state
 
     device = str(pick_device(device))
     name, flags = cpu_description()

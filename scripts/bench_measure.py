@@ -51,11 +51,11 @@ def measure_ptune(spec: dict, device) -> dict:
         cfg = compose([*spec["overrides"], f"trainer.precision={spec['precision']}", f"paths.results_dir={scratch}",
                        f"paths.output_dir={scratch}/outputs", *spec["ptune"]])
         row = execute(cfg)
-    steps = -(-row["data"]["train_examples"] // cfg.trainer.batch_size) * cfg.trainer.epochs
-    return {"train_seconds": row["train_seconds"], "train_examples": row["data"]["train_examples"] * cfg.trainer.epochs,
-            "steps": steps, "peak_memory_mib": row["peak_memory_mib"], "peak_memory_kind": row["peak_memory_kind"],
-            "trainable_percent": row["params"]["trainable_percent"], "trainable": row["params"]["trainable"],
-            "train_loss": row["history"][-1]["train_loss"], "dev_accuracy": row["metrics"]["dev"]["last"].get("accuracy"),
+    steps = -(-row.data["train_examples"] // cfg.trainer.batch_size) * cfg.trainer.epochs
+    return {"train_seconds": row.train_seconds, "train_examples": row.data["train_examples"] * cfg.trainer.epochs,
+            "steps": steps, "peak_memory_mib": row.peak_memory_mib, "peak_memory_kind": row.peak_memory_kind,
+            "trainable_percent": row.params["trainable_percent"], "trainable": row.params["trainable"],
+            "train_loss": row.history[-1]["train_loss"], "dev_accuracy": row.score(epoch="last", metric="accuracy"),
             "precision_used": ptune_precision(row, cfg, device), "device": str(device)}
 
 

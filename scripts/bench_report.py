@@ -13,6 +13,8 @@ import json
 import sys
 from pathlib import Path
 
+from ptune.reports.markdown import markdown_table
+
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 ROOT = Path(__file__).resolve().parents[1]
 MEMORY_KINDS = {"cpu_peak_rss": "peak resident set of the measurement's process",
@@ -24,7 +26,7 @@ def cell(text) -> str:
     return str(text).replace("|", "/").replace("\n", " ")
 
 
-def markdown_table(report: dict) -> str:
+def bench_table(report: dict) -> str:
     """One line on the setting and the machine, then one row per (precision, method, implementation)."""
     s, m = report["settings"], report["machine"]
     where = f"{m['gpu']} (CUDA)" if m.get("gpu") else f"{m['cpu']}, {m['cores']} cores"
@@ -39,8 +41,10 @@ def markdown_table(report: dict) -> str:
              f"measurement(s), one process each. {where}; torch {m['torch']}, transformers {m['transformers']}, "
              f"peft {m['peft']}; ptune {commit[:10]}, {when}. Memory: {'; '.join(kinds) or 'n/a'}"
              f"{allocator_note(s)}.",
-             "", "| precision | method | implementation | examples/s | ms/step | peak MiB | trainable % "
-             "| ptune ÷ peer examples/s | ptune ÷ peer memory |", "|---|---|---|---|---|---|---|---|---|"]
+             ""]
+    header = ["precision", "method", "implementation", "examples/s", "ms/step", "peak MiB", "trainable %",
+              "ptune ÷ peer examples/s", "ptune ÷ peer memory"]
+    table = []
     ratio = {(r["precision"], r["method"]): r for r in report.get("ratios", [])}
     for e in report["results"]:
         precision = e["precision"]
@@ -48,13 +52,13 @@ def markdown_table(report: dict) -> str:
             precision += f" (ran {e['precision_used']})"
         name = e.get("label", e["implementation"])
         if e["status"] != "completed":
-            lines.append(f"| {precision} | {e['method']} | {cell(name)} | failed: {cell(e['error'])[:160]} |  |  |  |  |  |")
+            table.append([precision, e["method"], cell(name), f"failed: {cell(e['error'])[:160]}", *[""] * 5])
             continue
         r = ratio.get((e["precision"], e["method"])) if e["implementation"] == "ptune" else None
-        ratios = f"{r['speed_ratio']:.2f} | {r['memory_ratio']:.2f}" if r else " | "
-        lines.append(f"| {precision} | {e['method']} | {cell(name)} | {e['examples_per_second']:.1f} "
-                     f"| {e['ms_per_step']:.0f} | {e['peak_memory_mib']:.0f} | {e['trainable_percent']:.3g} | {ratios} |")
-    return "\n".join(lines)
+        ratios = [f"{r['speed_ratio']:.2f}", f"{r['memory_ratio']:.2f}"] if r else ["", ""]
+        table.append([precision, e["method"], cell(name), f"{e['examples_per_second']:.1f}", f"{e['ms_per_step']:.0f}",
+                      f"{e['peak_memory_mib']:.0f}", f"{e['trainable_percent']:.3g}", *ratios])
+    return "\n".join([*lines, markdown_table(header, table)])
 
 
 def allocator_note(settings: dict) -> str:
@@ -95,20 +99,20 @@ def changes_table(baselines: list[tuple[Path, dict]], changed: list[tuple[Path, 
     bench cancel most of a shared machine's drift between the two benches."""
     shipped = {(r["machine"].get("gpu") or "cpu", x["precision"], x["method"]): x
                for _, r in baselines for x in r.get("ratios", [])}
-    lines = ["| changed (ptune only) | device | precision | method | ptune ÷ peer, changed "
-             "| ptune ÷ peer, defaults | defaults ÷ changed | memory ÷ peer, changed / defaults |",
-             "|---|---|---|---|---|---|---|---|"]
+    header = ["changed (ptune only)", "device", "precision", "method", "ptune ÷ peer, changed",
+              "ptune ÷ peer, defaults", "defaults ÷ changed", "memory ÷ peer, changed / defaults"]
+    lines = []
     for path, report in changed:
         kind = report["machine"].get("gpu") or "cpu"
         for ratio in report.get("ratios", []):
             base = shipped.get((kind, ratio["precision"], ratio["method"]))
             if base is None:
                 continue
-            lines.append(f"| `{' '.join(overrides(report))}` | {kind} | {ratio['precision']} | {ratio['method']} "
-                         f"| {ratio['speed_ratio']:.2f} | {base['speed_ratio']:.2f} "
-                         f"| {base['speed_ratio'] / ratio['speed_ratio']:.2f}x "
-                         f"| {ratio['memory_ratio']:.2f} / {base['memory_ratio']:.2f} |")
-    return "\n".join(lines) if len(lines) > 2 else ""
+            lines.append([f"`{' '.join(overrides(report))}`", kind, ratio["precision"], ratio["method"],
+                          f"{ratio['speed_ratio']:.2f}", f"{base['speed_ratio']:.2f}",
+                          f"{base['speed_ratio'] / ratio['speed_ratio']:.2f}x",
+                          f"{ratio['memory_ratio']:.2f} / {base['memory_ratio']:.2f}"])
+    return markdown_table(header, lines) if lines else ""
 
 
 def readme_section(reports: list[tuple[Path, dict]], root: Path = ROOT,
@@ -122,7 +126,7 @@ def readme_section(reports: list[tuple[Path, dict]], root: Path = ROOT,
         parts.append("\nNo benchmark has been recorded yet (results/bench/ is empty).")
     for path, report in reports:
         shown = path.resolve().relative_to(root.resolve()) if path.resolve().is_relative_to(root.resolve()) else path
-        parts += ["", f"From `{shown}`:", "", markdown_table(report)]
+        parts += ["", f"From `{shown}`:", "", bench_table(report)]
         if report.get("note"):
             parts += ["", report["note"]]
     if table := changes_table(reports, list(changed)):

@@ -30,7 +30,7 @@ sys.path.insert(0, str(HERE))
 
 from bench_machine import device_kind, machine_info  # noqa: E402
 from bench_measure import child, run_one  # noqa: E402
-from bench_report import markdown_table  # noqa: E402
+from bench_report import bench_table  # noqa: E402
 
 PRECISIONS = ("fp32", "bf16")
 FIGURES = ("examples_per_second", "train_seconds", "ms_per_step", "peak_memory_mib", "trainable_percent",
@@ -178,7 +178,7 @@ def main(argv=None) -> int:
     report["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     write_report(path, report)
     print(f"\nJSON: {path}\n")
-    print(markdown_table(report))
+    print(bench_table(report))
     return 0
 
 

@@ -26,14 +26,15 @@ def spread(folder: Path, args) -> dict:
     import torch
 
     from ptune.config.compose import compose
+    from ptune.store import find
     from ptune.train import checkpoint
     from ptune.train.batching import collate
     from ptune.train.rescore import load_run_model, run_config
 
-    row = json.loads((folder / "row.json").read_text())
+    row = find.read_row(folder)
     cfg = run_config(row, compose([f"data_dir={args.data_dir}", f"paths.output_dir={args.output_dir}"]))
-    path = checkpoint.checkpoint_path(cfg.paths.output_dir, row["run_id"], args.weights)
-    _, tokenizer, model, (_, features) = load_run_model(cfg, row["run_id"], args.split, path)
+    path = checkpoint.checkpoint_path(cfg.paths.output_dir, row.run_id, args.weights)
+    _, tokenizer, model, (_, features) = load_run_model(cfg, row.run_id, args.split, path)
     model.eval()
     batch = collate(features[:args.examples], tokenizer.pad_token_id)
     seen = []
@@ -53,7 +54,7 @@ def spread(folder: Path, args) -> dict:
         hook.remove()
     prefix_keys, prefix_values = (None, None) if prefixes is None else (prefixes[:, 0], prefixes[:, 1])
     cls = seen[0].float()
-    return {"run_id": row["run_id"], "method": cfg.method.name, "lr": cfg.method.lr, "examples": len(cls),
+    return {"run_id": row.run_id, "method": cfg.method.name, "lr": cfg.method.lr, "examples": len(cls),
             "cls_std_across_examples": round(cls.std(0).mean().item(), 4),
             "cls_mean_abs": round(cls.abs().mean().item(), 4),
             "logit_std_across_examples": round(logits.std(0).mean().item(), 4),
@@ -108,10 +109,10 @@ def main() -> int:
     parser.add_argument("--output-dir", default="outputs")
     parser.add_argument("--weights", choices=["best", "last"], default="best")
     args = parser.parse_args()
-    from ptune.train.rescore import find_run
+    from ptune.store.find import run_folder
 
     for run in args.runs:
-        print(json.dumps(spread(find_run(run, Path(args.results_dir)), args)))
+        print(json.dumps(spread(run_folder(run, Path(args.results_dir)), args)))
     return 0
 
 

@@ -11,6 +11,8 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 from ptune.config.compose import compose, config_dir  # noqa: E402
+from ptune.store import find, write  # noqa: E402
+from ptune.store.row import Row  # noqa: E402
 
 TINY_MODELS = sorted(p.stem for p in (config_dir() / "model").glob("tiny-*.yaml"))
 METHODS = sorted(p.stem for p in (config_dir() / "method").glob("*.yaml"))
@@ -43,3 +45,27 @@ def make_cfg(tmp_path):
                         *overrides])
 
     return make
+
+
+@pytest.fixture
+def write_row():
+    """Write a row as a run writes it, for tests that need rows without training one:
+
+        write_row(results_dir, run_id="rte-x", task="rte", dev={"accuracy": 61.0}, last=None, **other Row fields)
+
+    dev / last: the dev scores at the best / last epoch (last defaults to dev's); status "completed" (the default)
+    writes row.json, another status a failure record (what a failed run leaves). Returns the run folder."""
+
+    def build(results_dir, *, dev: dict | None = None, last: dict | None = None, status: str = "completed",
+              **fields) -> Path:
+        metrics = fields.pop("metrics", {}) or ({"dev": {"best": dev, "last": dev if last is None else last}}
+                                                if dev is not None else {})
+        row = Row(status=status, metrics=metrics, **fields)
+        folder = find.run_path(results_dir, row.run_id)
+        if status == "completed":
+            write.write_row(folder, row)
+        else:
+            write.write_json_atomic(folder / "failed-20250101-000000.json", row.to_json())
+        return folder
+
+    return build

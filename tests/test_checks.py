@@ -18,8 +18,8 @@ from ptune.config.schema import TrainerConfig
 from ptune.errors import ConfigError
 from ptune.model.methods import METHODS as METHOD_IMPLS
 from ptune.model.prompted import build_model
-from ptune.store import rows
 from ptune.store.portable import portable_argument, portable_path
+from ptune.store.run_id import run_id
 from ptune.tasks import TASKS as TASK_IMPLS
 
 TINY = ("model=tiny-bert", "trainer=smoke", "device=cpu")
@@ -93,8 +93,8 @@ def test_out_of_range_values_are_refused_naming_the_key(override, key):
 def test_a_method_without_prompts_ignores_prompt_length():
     cfg = compose([*TINY, "method=finetune", "prompt_length=0"])
     checks.validate(cfg)
-    assert rows.run_id(cfg) == rows.run_id(compose([*TINY, "method=finetune", "prompt_length=7"]))
-    assert "-psl" not in rows.run_id(cfg) and "-psl16-" in rows.run_id(compose([*TINY, "method=prompt"]))
+    assert run_id(cfg) == run_id(compose([*TINY, "method=finetune", "prompt_length=7"]))
+    assert "-psl" not in run_id(cfg) and "-psl16-" in run_id(compose([*TINY, "method=prompt"]))
 
 
 def test_a_yaml_must_name_the_schema_of_its_impl():

@@ -12,7 +12,7 @@ from test_runner import SMOKE, ptune
 from test_superglue_samples import write_samples
 
 from ptune import cli
-from ptune.store import rows
+from ptune.store.find import completed_rows
 from ptune.train import checkpoint, runner
 
 
@@ -142,11 +142,11 @@ def test_optuna_example_runs_two_trials_and_reports_the_best(tmp_path):
     result = ptune("run", "hparams_search=ptv2_lr", *SMOKE, f"data_dir={data}", *paths(tmp_path),
                    "hydra.sweeper.n_trials=2")
     assert result.returncode == 0, result.stderr[-3000:]
-    trials = rows.load_rows(tmp_path / "results")
+    trials = completed_rows(tmp_path / "results")
     assert len(trials) == 2 and {r["method"] for r in trials} == {"ptv2"}
     [summary] = (tmp_path / "outputs").glob("multirun/*/*/optimization_results.yaml")
     best = yaml.safe_load(summary.read_text())
-    assert best["best_value"] == max(r["metrics"]["dev"]["best"][r["primary_metric"]] for r in trials)
+    assert best["best_value"] == max(r.score() for r in trials)
     assert set(best["best_params"]) == {"method.lr", "prompt_length"}
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from ptune.config.compose import compose
 from ptune.model.backbones import load_tokenizer
-from ptune.store.rows import experiment_config, run_id
+from ptune.store.run_id import experiment_config, run_id
 from ptune.tasks import build_task
 from ptune.train.feature_cache import load_split
 from ptune.train.runner import execute

@@ -12,7 +12,7 @@ import torch
 from test_resume import write_rte
 
 from ptune.model.heads import HEADS
-from ptune.store import rows
+from ptune.store.find import completed_rows
 from ptune.train import distributed, runner
 
 # fp32 and no dropout anywhere: each rank draws its own dropout masks, so only then are the runs equal.
@@ -34,8 +34,9 @@ def test_two_gloo_ranks_write_the_one_process_row(make_cfg, tmp_path):
          "run", *overrides, f"paths.results_dir={results}", f"paths.output_dir={tmp_path / 'outputs'}"],
         capture_output=True, text=True, env=env, timeout=300)
     assert launched.returncode == 0, launched.stderr[-3000:]
-    [ddp] = rows.load_rows(results)
-    alone = json.loads(json.dumps(runner.execute(make_cfg(*overrides, f"paths.results_dir={tmp_path / 'one'}"))))
+    [ddp] = completed_rows(results)
+    alone = runner.execute(make_cfg(*overrides, f"paths.results_dir={tmp_path / 'one'}"))
+    alone = json.loads(json.dumps(alone.to_json()))
 
     assert ddp["run_id"] == alone["run_id"] and ddp["provenance"]["world_size"] == 2
     assert alone["provenance"]["world_size"] == 1

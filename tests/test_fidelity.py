@@ -2,7 +2,6 @@
 task versions in run ids and tables, and preset=paper's protocol (checked on the real CLI)."""
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 
@@ -16,7 +15,8 @@ from ptune.model.methods.prefix_encoder import PrefixEncoder
 from ptune.model.prompted import build_model
 from ptune.reports.table_specs import load_table_specs
 from ptune.reports.tables import render
-from ptune.store.rows import load_rows, run_id
+from ptune.store.find import completed_rows
+from ptune.store.run_id import run_id
 from ptune.tasks import build_task
 from ptune.tasks.tagging.metrics import conlleval_scores, entity_scores
 from ptune.train.batching import collate
@@ -149,26 +149,25 @@ def test_task_version_and_template_go_into_the_run_id():
     assert len(ids) == 3
 
 
-def write_row(results, run, task_config, accuracy, seed=1):
-    row = {"run_id": run, "status": "completed", "task": "wsc", "model": "minilm", "method": "ptv2",
-           "prompt_length": 16, "seed": seed, "metrics": {"dev": {"best": {"accuracy": accuracy}}},
-           "params": {"trainable_percent": 1.0},
-           "config": {"seed": seed, "method": {"name": "ptv2"}, "task": task_config, "trainer": {"name": "default"}}}
-    (results / "runs" / run).mkdir(parents=True)
-    (results / "runs" / run / "row.json").write_text(json.dumps(row))
+def wsc_row(run, task_config, accuracy, seed=1) -> dict:
+    """The fields of a WSC row (for the write_row fixture) with the task config `task_config`."""
+    return {"run_id": run, "task": "wsc", "model": "minilm", "method": "ptv2", "prompt_length": 16, "seed": seed,
+            "dev": {"accuracy": accuracy}, "params": {"trainable_percent": 1.0},
+            "config": {"seed": seed, "method": {"name": "ptv2"}, "task": task_config, "trainer": {"name": "default"}}}
 
 
-def test_tables_never_pool_task_versions_and_name_the_template(tmp_path):
+def test_tables_never_pool_task_versions_and_name_the_template(write_row, tmp_path):
     results = tmp_path / "results"
-    write_row(results, "old-1", {"name": "wsc"}, 60.0)          # made before versions: version 1
-    write_row(results, "old-2", {"name": "wsc"}, 62.0, seed=2)
-    write_row(results, "new-1", {"name": "wsc", "version": 2, "template": "ptv2", "variant": "wsc"}, 40.0)
+    write_row(results, **wsc_row("old-1", {"name": "wsc"}, 60.0))          # made before versions: version 1
+    write_row(results, **wsc_row("old-2", {"name": "wsc"}, 62.0, seed=2))
+    v2 = {"name": "wsc", "version": 2, "template": "ptv2", "variant": "wsc"}
+    write_row(results, **wsc_row("new-1", v2, 40.0))
     spec = next(spec for spec in load_table_specs() if spec.name == "superglue")
-    text = render(spec, load_rows(results), [])
+    text = render(spec, completed_rows(results), [])
     assert "| 61.0 ± 1.4 (2) [1] |" in text and "runs with other settings not shown: new-1" in text
-    write_row(results, "new-2", {"name": "wsc", "version": 2, "template": "ptv2", "variant": "wsc"}, 50.0, seed=2)
-    write_row(results, "new-3", {"name": "wsc", "version": 2, "template": "ptv2", "variant": "wsc"}, 45.0, seed=3)
-    text = render(spec, load_rows(results), [])
+    write_row(results, **wsc_row("new-2", v2, 50.0, seed=2))
+    write_row(results, **wsc_row("new-3", v2, 45.0, seed=3))
+    text = render(spec, completed_rows(results), [])
     assert "| 45.0 ± 5.0 (3) · ptv2 · wsc · v2 [1] |" in text and "not shown: old-1, old-2" in text
 
 

@@ -1,7 +1,6 @@
 """ptune pick: a search sweep's best settings per (task, method), written as the by_run preset the final runs use."""
 from __future__ import annotations
 
-import json
 import re
 import shutil
 
@@ -13,7 +12,7 @@ import ptune.sweeps.grid
 import ptune.sweeps.pick
 import ptune.sweeps.plan
 from ptune.config.compose import compose
-from ptune.store.rows import experiment_config
+from ptune.store.run_id import experiment_config
 from ptune.sweeps.grid import grid
 from ptune.sweeps.pick import choices, preset_text
 from ptune.sweeps.plan import jobs
@@ -21,12 +20,10 @@ from ptune.sweeps.plan import jobs
 SEARCH = ["sweep=search_minilm_ptv2", "task=copa"]
 
 
-def complete(results_dir, job, best, last):
-    folder = results_dir / "runs" / job.run_id
-    folder.mkdir(parents=True)
-    row = {"status": "completed", "primary_metric": "accuracy", "config": experiment_config(compose(job.overrides)),
-           "metrics": {"dev": {"best": {"accuracy": best}, "last": {"accuracy": last}}}}
-    (folder / "row.json").write_text(json.dumps(row))
+def search_row(job, best, last) -> dict:
+    """The fields of the job's row (for the write_row fixture) with these best- and last-epoch dev accuracies."""
+    return {"run_id": job.run_id, "primary_metric": "accuracy", "config": experiment_config(compose(job.overrides)),
+            "dev": {"accuracy": best}, "last": {"accuracy": last}}
 
 
 def test_the_command_line_narrows_the_search_grid_as_ptune_run_would():
@@ -35,7 +32,8 @@ def test_the_command_line_narrows_the_search_grid_as_ptune_run_would():
     assert all(combo.count("task=copa") == 1 and not any(o.startswith("task=rte") for o in combo) for combo in combos)
 
 
-def test_the_best_dev_score_wins_and_is_written_as_the_preset_the_final_runs_use(tmp_path, monkeypatch, capsys):
+def test_the_best_dev_score_wins_and_is_written_as_the_preset_the_final_runs_use(
+        write_row, tmp_path, monkeypatch, capsys):
     conf = shutil.copytree(ptune.config.compose.config_dir(), tmp_path / "conf")  # the preset is written into a copy
     (conf / "preset/by_run/minilm_ptv2_minilm_copa.yaml").unlink(missing_ok=True)  # as before any search
     for module in (ptune.config.compose, ptune.sweeps.pick, ptune.sweeps.grid):
@@ -44,11 +42,11 @@ def test_the_best_dev_score_wins_and_is_written_as_the_preset_the_final_runs_use
     found = jobs(overrides)
     scores = [(55.0, 50.0), (61.0, 60.0), (61.0, 58.0), (40.0, 40.0), (58.0, 58.0)]
     for job, (best, last) in zip(found, scores):
-        complete(tmp_path, job, best, last)
+        write_row(tmp_path, **search_row(job, best, last))
     picked, waiting = choices(jobs(overrides), "search_minilm_ptv2")
     assert picked == [] and waiting == ["copa ptv2: 5/6 search runs done, not picked yet"]
 
-    complete(tmp_path, found[5], 61.0, 60.0)  # ties found[1]; found[2] has a worse last score
+    write_row(tmp_path, **search_row(found[5], 61.0, 60.0))  # ties found[1]; found[2]: a worse last score
     (choice,), waiting = choices(jobs(overrides), "search_minilm_ptv2")
     assert waiting == [] and choice.keys == ["method.lr", "prompt_length"]
     assert choice.best.run_id == found[1].run_id
@@ -79,10 +77,11 @@ def test_the_best_dev_score_wins_and_is_written_as_the_preset_the_final_runs_use
     assert [job.run_id for job in jobs(overrides)] == [job.run_id for job in found]
 
 
-def test_a_winner_inside_the_grid_is_not_flagged(tmp_path):
+def test_a_winner_inside_the_grid_is_not_flagged(write_row, tmp_path):
     found = jobs([*SEARCH, f"paths.results_dir={tmp_path}"])
     for job in found:  # the best at method.lr=1.0e-2, the middle of 3.0e-3, 1.0e-2, 3.0e-2
-        complete(tmp_path, job, 70.0 if "method.lr=1.0e-2" in job.overrides else 50.0, 50.0)
+        best = 70.0 if "method.lr=1.0e-2" in job.overrides else 50.0
+        write_row(tmp_path, **search_row(job, best, 50.0))
     (choice,), _ = choices(jobs([*SEARCH, f"paths.results_dir={tmp_path}"]), "search_minilm_ptv2")
     assert choice.values(choice.best)["method.lr"] == "1.0e-2" and choice.at_grid_edges() == []
     assert "At the edge" not in preset_text(choice)
@@ -95,7 +94,7 @@ def conf_copy(tmp_path, monkeypatch):
     return conf
 
 
-def test_prompt_and_prefix_search_the_learning_rate_at_ptv2s_chosen_prompt_length(tmp_path, monkeypatch):
+def test_prompt_and_prefix_search_the_learning_rate_at_ptv2s_chosen_prompt_length(write_row, tmp_path, monkeypatch):
     conf = conf_copy(tmp_path, monkeypatch)
     ptv2_pick = conf / "preset/by_run/minilm_ptv2_minilm_wsc.yaml"
     ptv2_pick.unlink(missing_ok=True)
@@ -108,14 +107,14 @@ def test_prompt_and_prefix_search_the_learning_rate_at_ptv2s_chosen_prompt_lengt
     found = jobs(overrides)
     assert len(found) == 3 and {compose(job.overrides).prompt_length for job in found} == {32}
     for job, best in zip(found, (60.0, 66.0, 62.0)):
-        complete(tmp_path, job, best, best)
+        write_row(tmp_path, **search_row(job, best, best))
     (choice,), _ = choices(jobs(overrides), "search_minilm_prefix")
     assert choice.keys == ["method.lr", "prompt_length"] and choice.best.run_id == found[1].run_id
     preset = yaml.safe_load(preset_text(choice))
     assert preset["prompt_length"] == 32 and preset["method"]["lr"] == compose(found[1].overrides).method.lr
 
 
-def test_a_pick_that_changes_says_what_it_was_and_that_old_final_rows_stay(tmp_path, monkeypatch, capsys):
+def test_a_pick_that_changes_says_what_it_was_and_that_old_final_rows_stay(write_row, tmp_path, monkeypatch, capsys):
     """A search extended after its pick (new learning rates) can move the pick: the final rows made at the old
     setting would still fill the table's cell, so --write says what changed and where such rows should go."""
     conf = conf_copy(tmp_path, monkeypatch)
@@ -123,22 +122,22 @@ def test_a_pick_that_changes_says_what_it_was_and_that_old_final_rows_stay(tmp_p
     overrides = [*SEARCH, f"paths.results_dir={tmp_path / 'search'}"]
     found = jobs(overrides)
     for number, job in enumerate(found):
-        complete(tmp_path / "search", job, 50.0 + number, 50.0)  # the last run of the grid wins
+        write_row(tmp_path / "search", **search_row(job, 50.0 + number, 50.0))  # the grid's last run wins
     assert ptune.sweeps.pick.main([*overrides, "--write"]) == 0
     assert "changed" not in capsys.readouterr().out  # no earlier pick
     assert ptune.sweeps.pick.main([*overrides, "--write"]) == 0
     assert "changed" not in capsys.readouterr().out  # the same pick again
 
     winner = dict(o.split("=", 1) for o in found[-1].overrides)
-    row = tmp_path / "search" / "runs" / found[0].run_id / "row.json"
-    row.write_text(row.read_text().replace('"best": {"accuracy": 50.0}', '"best": {"accuracy": 99.0}'))
+    write_row(tmp_path / "search", **search_row(found[0], 99.0, 50.0))  # the first run now wins
     assert ptune.sweeps.pick.main([*overrides, "--write"]) == 0
     out = capsys.readouterr().out
     was = f"method.lr={float(winner['method.lr'])} prompt_length={winner['prompt_length']}"
     assert f"changed: it was {was}." in out and "results/superseded/runs/" in out
 
 
-def test_a_task_whose_grid_is_widened_past_an_edge_is_picked_by_its_own_sweep_file(tmp_path, monkeypatch, capsys):
+def test_a_task_whose_grid_is_widened_past_an_edge_is_picked_by_its_own_sweep_file(
+        write_row, tmp_path, monkeypatch, capsys):
     """The fix the edge flag asks for: conf/sweep/<search>_<task>.yaml includes the shared search and widens that
     task's grid; the runs both grids share keep their ids (done runs count), and only that sweep picks the task."""
     conf = conf_copy(tmp_path, monkeypatch)
@@ -153,7 +152,7 @@ def test_a_task_whose_grid_is_widened_past_an_edge_is_picked_by_its_own_sweep_fi
     assert widened[3].overrides[-2:] == ["method.lr=1.0e-4", "seed=1"]
     assert compose(widened[3].overrides).preset_applied == compose(shared[0].overrides).preset_applied
     for job, best in zip(widened, (88.0, 90.0, 91.0, 92.0)):
-        complete(tmp_path, job, best, best)
+        write_row(tmp_path, **search_row(job, best, best))
 
     picked, waiting = choices(jobs(["sweep=search_minilm_finetune", "task=conll03", results]),
                               "search_minilm_finetune")

@@ -134,6 +134,7 @@ def test_the_prompt_length_sweep_is_labelled_apart_from_the_finals_and_copies_th
     from ptune.config.compose import compose
     from ptune.reports.labels import setting_label
     from ptune.store.reuse import find_twin
+    from ptune.store.row import Row
     from ptune.store.rows import experiment_config, run_id
 
     grid = ["preset=minilm", "model=minilm", "task=copa", "method=ptv2", "seed=1"]
@@ -147,6 +148,6 @@ def test_the_prompt_length_sweep_is_labelled_apart_from_the_finals_and_copies_th
     (twin / "row.json").write_text(json.dumps({"status": "completed", "config": experiment_config(final)}))
     assert find_twin(tmp_path, run_id(swept), experiment_config(swept)) == twin  # copied, not trained
 
-    rows = [{"model": "minilm", "config": {"preset_applied": cfg.preset_applied}} for cfg in (final, swept)]
+    rows = [Row(model="minilm", config={"preset_applied": cfg.preset_applied}) for cfg in (final, swept)]
     assert [results_report.is_final(row) for row in rows] == [True, False]
     assert setting_label(rows[0]) != setting_label(rows[1])  # separate lines in the tables and figures

@@ -12,7 +12,8 @@ from test_runner import SMOKE, ptune
 from test_superglue_samples import write_samples
 
 from ptune.model import device
-from ptune.store import rows
+from ptune.store.find import completed_rows
+from ptune.store.run_id import run_id
 from ptune.train import loop, resume, runner
 
 WORDS = "the river bank holds money and stone while light music plays near an old town".split()
@@ -64,7 +65,7 @@ def test_resumed_run_writes_the_uninterrupted_row(make_cfg, tmp_path, monkeypatc
     with pytest.raises(resume.Preempted):
         runner.execute(cfg)
     monkeypatch.undo()
-    folder = Path(cfg.paths.results_dir) / "runs" / rows.run_id(cfg)
+    folder = Path(cfg.paths.results_dir) / "runs" / run_id(cfg)
     [failure] = folder.glob("failed-*.json")
     record = json.loads(failure.read_text())
     assert record["status"] == "interrupted" and record["resumable"] and "resume=true" in record["resume"]
@@ -72,7 +73,8 @@ def test_resumed_run_writes_the_uninterrupted_row(make_cfg, tmp_path, monkeypatc
 
     resumed = runner.execute(make_cfg(*overrides, f"paths.results_dir={tmp_path / 'stopped'}", "resume=true"))
     assert resumed["run_id"] == whole["run_id"]
-    assert {k: v for k, v in resumed.items() if k not in TIMES} == {k: v for k, v in whole.items() if k not in TIMES}
+    assert {k: v for k, v in resumed.to_json().items() if k not in TIMES} == \
+        {k: v for k, v in whole.to_json().items() if k not in TIMES}
     assert resumed["provenance"]["resumed"] == [{"epoch": stop_step // 10, "step": stop_step % 10}]
     assert prediction_files(run_folder(cfg, resumed)) == prediction_files(run_folder(cfg, whole).parents[2] / "whole"
                                                                           / "runs" / whole["run_id"])
@@ -117,8 +119,8 @@ def test_skip_done_skips_a_completed_run_only(make_cfg, tmp_path, monkeypatch):
         raise AssertionError("a completed run was trained again")
 
     monkeypatch.setattr(runner, "train_and_evaluate", must_not_train)
-    assert runner.execute(make_cfg(*SMOKE, "method=prompt", f"data_dir={data}", "skip_done=true")) == \
-        json.loads(json.dumps(first))
+    assert runner.execute(make_cfg(*SMOKE, "method=prompt", f"data_dir={data}", "skip_done=true")).to_json() == \
+        json.loads(json.dumps(first.to_json()))
     with pytest.raises(AssertionError, match="trained again"):
         runner.execute(make_cfg(*SMOKE, "method=prompt", f"data_dir={data}", "seed=2", "skip_done=true"))
 
@@ -129,14 +131,14 @@ def test_a_stopped_multirun_restarted_with_skip_done_runs_only_what_is_missing(t
     sweep = ("run", "-m", "method=prompt,ptv2", "task=rte", "model=tiny-bert", "trainer=smoke", f"data_dir={data}",
              f"paths.results_dir={results}", f"paths.output_dir={tmp_path / 'outputs'}")
     assert ptune(*sweep).returncode == 0
-    done = {r["method"]: r for r in rows.load_rows(results)}
+    done = {r["method"]: r for r in completed_rows(results)}
     (results / "runs" / done["ptv2"]["run_id"] / "row.json").unlink()  # as if the sweep had stopped there
     kept = (results / "runs" / done["prompt"]["run_id"] / "row.json").read_text()
     again = ptune(*sweep, "skip_done=true")
     assert again.returncode == 0, again.stderr[-2000:]
     assert "already done (skip_done=true), skipped" in again.stdout + again.stderr
     assert (results / "runs" / done["prompt"]["run_id"] / "row.json").read_text() == kept
-    assert sorted(r["method"] for r in rows.load_rows(results)) == ["prompt", "ptv2"]
+    assert sorted(r["method"] for r in completed_rows(results)) == ["prompt", "ptv2"]
 
 
 def test_sigterm_stops_a_sweep_with_its_state_saved(tmp_path):

@@ -13,7 +13,8 @@ from hydra.errors import ConfigCompositionException, MissingConfigException
 from test_superglue_samples import write_samples
 
 from ptune.config.compose import compose
-from ptune.store import rows
+from ptune.store.find import completed_rows
+from ptune.store.run_id import run_id
 from ptune.train import runner
 
 SMOKE = ("task=rte", "model=tiny-bert", "trainer=smoke")
@@ -30,7 +31,7 @@ def test_row_holds_metrics_params_and_provenance(make_cfg, tmp_path):
     cfg = make_cfg(*SMOKE, "method=ptv2", f"data_dir={data}", "trainer.epochs=2")
     row = runner.execute(cfg)
     saved = json.loads((Path(cfg.paths.results_dir) / "runs" / row["run_id"] / "row.json").read_text())
-    assert saved == json.loads(json.dumps(row))
+    assert saved == json.loads(json.dumps(row.to_json()))
     assert saved["status"] == "completed" and saved["method"] == "ptv2" and saved["prompt_length"] == 16
     assert saved["best_epoch"] in (1, 2) and len(saved["history"]) == 2
     assert set(saved["metrics"]["dev"]) == {"best", "last"} and "accuracy" in saved["metrics"]["dev"]["best"]
@@ -46,21 +47,21 @@ def test_row_holds_metrics_params_and_provenance(make_cfg, tmp_path):
 
 
 def test_run_id_ignores_paths_but_not_the_experiment(make_cfg, tmp_path):
-    base = rows.run_id(make_cfg(*SMOKE, "method=ptv2"))
-    assert rows.run_id(make_cfg(*SMOKE, "method=ptv2", f"paths.results_dir={tmp_path}/x", "device=cpu")) == base
-    assert rows.run_id(make_cfg(*SMOKE, "method=ptv2", "seed=2")) != base
-    assert rows.run_id(make_cfg(*SMOKE, "method=ptv2", "prompt_length=8")) != base
+    base = run_id(make_cfg(*SMOKE, "method=ptv2"))
+    assert run_id(make_cfg(*SMOKE, "method=ptv2", f"paths.results_dir={tmp_path}/x", "device=cpu")) == base
+    assert run_id(make_cfg(*SMOKE, "method=ptv2", "seed=2")) != base
+    assert run_id(make_cfg(*SMOKE, "method=ptv2", "prompt_length=8")) != base
 
 
 def test_missing_data_names_the_path_and_leaves_no_row(make_cfg, tmp_path):
     cfg = make_cfg(*SMOKE, "method=ptv2", f"data_dir={tmp_path / 'nowhere'}")
     with pytest.raises(ValueError, match=r"nowhere/super_glue/RTE/train.jsonl[\s\S]*data_dir"):
         runner.execute(cfg)
-    folder = Path(cfg.paths.results_dir) / "runs" / rows.run_id(cfg)
+    folder = Path(cfg.paths.results_dir) / "runs" / run_id(cfg)
     assert not (folder / "row.json").exists()
     [failure] = folder.glob("failed-*.json")
     assert json.loads(failure.read_text())["status"] == "failed"
-    assert rows.load_rows(Path(cfg.paths.results_dir)) == []
+    assert completed_rows(Path(cfg.paths.results_dir)) == []
 
 
 def test_interrupted_run_is_recorded_as_such(make_cfg, tmp_path, monkeypatch):
@@ -73,7 +74,7 @@ def test_interrupted_run_is_recorded_as_such(make_cfg, tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "train_epoch", interrupt)
     with pytest.raises(KeyboardInterrupt):
         runner.execute(cfg)
-    folder = Path(cfg.paths.results_dir) / "runs" / rows.run_id(cfg)
+    folder = Path(cfg.paths.results_dir) / "runs" / run_id(cfg)
     assert not (folder / "row.json").exists()
     assert json.loads(next(folder.glob("failed-*.json")).read_text())["status"] == "interrupted"
 
@@ -115,7 +116,7 @@ def test_cli_sweeps_four_methods_into_one_table(tmp_path):
                   "trainer=smoke", f"data_dir={data}", f"paths.results_dir={results}",
                   f"paths.output_dir={tmp_path / 'outputs'}")
     assert sweep.returncode == 0, sweep.stderr[-3000:]
-    assert sorted(r["method"] for r in rows.load_rows(results)) == ["finetune, prefix, prompt, ptv2".split(", ")][0]
+    assert sorted(r["method"] for r in completed_rows(results)) == ["finetune, prefix, prompt, ptv2".split(", ")][0]
     table = ptune("table", "--results", str(results), "--out", str(tmp_path / "tables"))
     assert table.returncode == 0, table.stderr[-3000:]
     text = (tmp_path / "tables" / "superglue.md").read_text()

@@ -18,7 +18,8 @@ from omegaconf.errors import InterpolationResolutionError
 from test_superglue_samples import write_samples
 
 from ptune.config.compose import config_dir
-from ptune.store import rows
+from ptune.store import write
+from ptune.store.find import completed_rows
 from ptune.sweeps import gpu_slots
 from ptune.train import runner  # noqa: F401 (sweeps registers ${ptune_unset:...})
 
@@ -101,10 +102,10 @@ def test_joblib_pool_of_2_writes_the_sequential_rows_one_gpu_per_worker(make_cfg
     sequential = [runner.execute(make_cfg(*TINY, f"method={method}", f"seed={seed}", f"data_dir={data}",
                                        f"paths.results_dir={tmp_path / 'sequential'}"))
                   for method in ("prompt", "ptv2") for seed in (1, 2)]
-    written = {row["run_id"]: row for row in rows.load_rows(results)}
+    written = {row["run_id"]: row for row in completed_rows(results)}
     assert sorted(written) == sorted(row["run_id"] for row in sequential)
     for row in sequential:
-        assert comparable(written[row["run_id"]]) == comparable(json.loads(json.dumps(row)))
+        assert comparable(written[row["run_id"]]) == comparable(json.loads(json.dumps(row.to_json())))
 
     outcomes = json.loads((sweep_dir(outputs) / "summary.json").read_text())
     assert [o["status"] for o in outcomes] == ["completed"] * 4 and [o["job"] for o in outcomes] == [0, 1, 2, 3]
@@ -130,7 +131,7 @@ def test_failed_jobs_leave_the_others_running_and_skip_done_holds_across_workers
     assert [(o["job"], o["status"]) for o in outcomes] == [(0, "skipped"), (1, "completed"), (2, "failed"),
                                                            (3, "failed")]
     assert outcomes[0]["run_id"] == done["run_id"]
-    assert sorted((r["task"], r["seed"]) for r in rows.load_rows(results)) == [("rte", 1), ("rte", 2)]
+    assert sorted((r["task"], r["seed"]) for r in completed_rows(results)) == [("rte", 1), ("rte", 2)]
     for failed in (outcomes[2], outcomes[3]):
         assert "data file not found" in failed["error"] and "CB/train.jsonl" in failed["error"]
         assert json.loads(Path(failed["failure_record"]).read_text())["status"] == "failed"
@@ -141,8 +142,8 @@ def test_failed_jobs_leave_the_others_running_and_skip_done_holds_across_workers
 def test_publishing_over_a_run_published_meanwhile_keeps_one_whole_folder(tmp_path, monkeypatch):
     """Two processes finish the same run id at once: the folder ends up as one of them wrote it, never mixed."""
     final = tmp_path / "runs" / "rte-x"
-    staging = rows.staging_folder(final)
-    assert staging.name == f".rte-x.staging-{rows.process_tag()}" and staging != rows.staging_folder(tmp_path / "y")
+    staging = write.staging_folder(final)
+    assert staging.name == f".rte-x.staging-{write.process_tag()}" and staging != write.staging_folder(tmp_path / "y")
     (staging / "predictions").mkdir(parents=True)
     (staging / "row.json").write_text("mine")
     real_replace, calls = os.replace, []
@@ -154,8 +155,8 @@ def test_publishing_over_a_run_published_meanwhile_keeps_one_whole_folder(tmp_pa
             (final / "row.json").write_text("theirs")
         real_replace(source, target)
 
-    monkeypatch.setattr(rows.os, "replace", replace)
-    rows.publish_run_folder(staging, final)
+    monkeypatch.setattr(write.os, "replace", replace)
+    write.publish_run_folder(staging, final)
     assert (final / "row.json").read_text() == "mine" and sorted(p.name for p in final.iterdir()) == \
         ["predictions", "row.json"]
     assert sorted(p.name for p in final.parent.iterdir()) == ["rte-x"]  # nothing set aside is left
@@ -168,7 +169,7 @@ def test_submitit_local_runs_a_job_end_to_end(tmp_path):
     done = ptune("run", "-m", "hydra/launcher=submitit_local", "method=prompt", *TINY, f"data_dir={data}",
                  f"paths.results_dir={results}", f"paths.output_dir={outputs}")
     assert done.returncode == 0, done.stderr[-3000:]
-    [row] = rows.load_rows(results)
+    [row] = completed_rows(results)
     [outcome] = json.loads((sweep_dir(outputs) / "summary.json").read_text())
     assert outcome["status"] == "completed" and outcome["run_id"] == row["run_id"]
     assert outcome["pid"] != os.getpid() and list(sweep_dir(outputs).glob(".submitit/*/*_result.pkl"))

@@ -1,7 +1,6 @@
 """`ptune table`: cells worked out by hand from rows written here, the published numbers, the table definitions."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -16,27 +15,25 @@ from ptune.reports.reference import (
 from ptune.reports.render import main
 from ptune.reports.table_specs import load_table_specs
 from ptune.reports.tables import render, write_tables
-from ptune.store.rows import load_rows
+from ptune.store import write
+from ptune.store.find import completed_rows
+from ptune.store.row import Row
 
 TASK_FILES = {path.stem: path for path in (config_dir() / "task").glob("*.yaml")}
 SPECS = {spec.name: spec for spec in load_table_specs()}
 REFERENCE_DIR = Path(__file__).resolve().parents[1] / "results" / "reference"
 
 
-def write_row(results: Path, task: str, model: str, method: str, seed: int, dev: dict | None,
-              psl: int | None = 16, status: str = "completed", trainable_percent: float = 1.5, lr: float = 0.01,
-              best_epoch: int | None = None, epochs_run: int | None = None, last: dict | None = None):
-    run_id = f"{task}-{model}-{method}-psl{psl}-s{seed}-lr{lr}"
-    row = {"run_id": run_id, "status": status, "task": task, "model": model, "method": method,
-           "prompt_length": psl, "seed": seed, "best_epoch": best_epoch, "epochs_run": epochs_run,
-           "metrics": {"dev": {"best": dev, "last": dev if last is None else last}},
-           "params": {"trainable": 1, "total": 2, "trainable_percent": trainable_percent},
-           "config": {"seed": seed, "prompt_length": psl, "method": {"name": method, "lr": lr},
-                      "task": {"name": task}, "trainer": {"name": "default", "max_train_examples": None}}}
-    folder = results / "runs" / run_id
-    folder.mkdir(parents=True)
-    name = "row.json" if status == "completed" else "failed-20250101-000000.json"
-    (folder / name).write_text(json.dumps(row))
+def table_row(task: str, model: str, method: str, seed: int, dev: dict | None, psl: int | None = 16,
+              status: str = "completed", trainable_percent: float = 1.5, lr: float = 0.01,
+              best_epoch: int | None = None, epochs_run: int | None = None, last: dict | None = None) -> dict:
+    """The fields of a row (for the write_row fixture) of one seed of a configuration."""
+    return {"run_id": f"{task}-{model}-{method}-psl{psl}-s{seed}-lr{lr}", "status": status, "task": task,
+            "model": model, "method": method, "prompt_length": psl, "seed": seed, "best_epoch": best_epoch,
+            "epochs_run": epochs_run, "dev": dev, "last": last,
+            "params": {"trainable": 1, "total": 2, "trainable_percent": trainable_percent},
+            "config": {"seed": seed, "prompt_length": psl, "method": {"name": method, "lr": lr},
+                       "task": {"name": task}, "trainer": {"name": "default", "max_train_examples": None}}}
 
 
 def parse_table(markdown: str, number: int = 0) -> list[dict[str, str]]:
@@ -64,25 +61,24 @@ def line_for(lines, model, method, source_part):
 
 
 @pytest.fixture
-def results(tmp_path) -> Path:
+def results(write_row, tmp_path) -> Path:
     """RTE accuracy 50 / 60 / 70 over seeds 1-3 (mean 60, sample std 10); CB accuracy 80 / 83 (mean 81.5,
     sample std sqrt(2 * 1.5^2 / 1) = 2.12) without f1_macro; a failed run and a running one that must not count."""
     out = tmp_path / "results"
     for seed, accuracy in zip((1, 2, 3), (50.0, 60.0, 70.0)):
-        write_row(out, "rte", "minilm", "ptv2", seed, {"accuracy": accuracy})
+        write_row(out, **table_row("rte", "minilm", "ptv2", seed, {"accuracy": accuracy}))
     for seed, accuracy in zip((1, 2), (80.0, 83.0)):
-        write_row(out, "cb", "minilm", "ptv2", seed, {"accuracy": accuracy})
-    write_row(out, "rte", "minilm", "ptv2", 4, {"accuracy": 0.0}, status="failed")
-    write_row(out, "rte", "minilm", "finetune", 1, {"accuracy": 65.0}, psl=None, trainable_percent=100.0)
-    running = out / "runs" / "rte-minilm-ptv2-running" / "row.json"
-    running.parent.mkdir(parents=True)
-    running.write_text(json.dumps({"run_id": "x", "status": "running", "task": "rte", "model": "minilm",
-                                   "method": "ptv2", "metrics": {"dev": {"best": {"accuracy": 0.0}}}}))
+        write_row(out, **table_row("cb", "minilm", "ptv2", seed, {"accuracy": accuracy}))
+    write_row(out, **table_row("rte", "minilm", "ptv2", 4, {"accuracy": 0.0}, status="failed"))
+    write_row(out, **table_row("rte", "minilm", "finetune", 1, {"accuracy": 65.0}, psl=None, trainable_percent=100.0))
+    running = Row(run_id="rte-minilm-ptv2-running", status="running", task="rte", model="minilm", method="ptv2",
+                  metrics={"dev": {"best": {"accuracy": 0.0}}})
+    write.write_row(out / "runs" / running.run_id, running)  # as no run leaves it: a row.json not yet completed
     return out
 
 
 def test_cells_are_mean_std_n_over_seeds(results):
-    lines = parse_table(render(SPECS["superglue"], load_rows(results), []))
+    lines = parse_table(render(SPECS["superglue"], completed_rows(results), []))
     ptv2 = line_for(lines, "minilm", "ptv2", "ptune")
     assert ptv2["RTE"] == "60.0 ± 10.0 (3)"
     assert ptv2["CB"] == "81.5 ± 2.1 (2)"
@@ -101,7 +97,7 @@ def test_rendering_is_deterministic(results, tmp_path):
 
 
 def test_published_rows_appear_and_unverified_ones_are_marked(results):
-    text = render(SPECS["superglue"], load_rows(results), load_references(REFERENCE_DIR))
+    text = render(SPECS["superglue"], completed_rows(results), load_references(REFERENCE_DIR))
     lines = parse_table(text)
     repo = line_for(lines, "roberta-large", "ptv2", "P-tuning v2 repo")
     assert repo["RTE"] == "86.6 · psl 128" and repo["BoolQ"] == "84.0 · psl 8"
@@ -114,12 +110,12 @@ def test_published_rows_appear_and_unverified_ones_are_marked(results):
             assert "(unverified)" in line["source"]
 
 
-def test_a_cell_with_several_configurations_shows_one_and_footnotes_the_rest(tmp_path):
+def test_a_cell_with_several_configurations_shows_one_and_footnotes_the_rest(write_row, tmp_path):
     out = tmp_path / "results"
     for seed, accuracy in zip((1, 2), (60.0, 62.0)):
-        write_row(out, "rte", "minilm", "ptv2", seed, {"accuracy": accuracy})
-    write_row(out, "rte", "minilm", "ptv2", 1, {"accuracy": 99.0}, lr=0.5)
-    text = render(SPECS["superglue"], load_rows(out), [])
+        write_row(out, **table_row("rte", "minilm", "ptv2", seed, {"accuracy": accuracy}))
+    write_row(out, **table_row("rte", "minilm", "ptv2", 1, {"accuracy": 99.0}, lr=0.5))
+    text = render(SPECS["superglue"], completed_rows(out), [])
     assert line_for(parse_table(text), "minilm", "ptv2", "ptune")["RTE"] == "61.0 ± 1.4 (2) [1]"
     assert "[1] minilm / ptv2 / RTE: runs with other settings not shown: rte-minilm-ptv2-psl16-s1-lr0.5" in text
 
@@ -166,14 +162,12 @@ def test_a_reference_whose_verified_flag_disagrees_with_its_source_is_refused(tm
         load_references(tmp_path)
 
 
-def test_the_setting_names_the_preset(tmp_path):
+def test_the_setting_names_the_preset(write_row, tmp_path):
     out = tmp_path / "results"
-    write_row(out, "rte", "minilm", "ptv2", 1, {"accuracy": 60.0})
-    path = next(out.glob("runs/*/row.json"))
-    row = json.loads(path.read_text())
-    row["config"]["preset_applied"] = "paper: P-tuning v2 repo settings for minilm on rte"
-    path.write_text(json.dumps(row))
-    line = line_for(parse_table(render(SPECS["superglue"], load_rows(out), [])), "minilm", "ptv2", "ptune")
+    fields = table_row("rte", "minilm", "ptv2", 1, {"accuracy": 60.0})
+    fields["config"]["preset_applied"] = "paper: P-tuning v2 repo settings for minilm on rte"
+    write_row(out, **fields)
+    line = line_for(parse_table(render(SPECS["superglue"], completed_rows(out), [])), "minilm", "ptv2", "ptune")
     assert line["source"] == "ptune (trainer=default, preset=paper)"
 
 
@@ -184,45 +178,43 @@ def test_a_real_run_row_lands_in_its_cell(make_cfg, real_data_dir, tmp_path):
 
     row = execute(make_cfg("method=ptv2", "task=rte", "model=tiny-roberta", "trainer=smoke",
                            f"data_dir={real_data_dir}"))
-    rows = load_rows(tmp_path / "results")
+    rows = completed_rows(tmp_path / "results")
     line = line_for(parse_table(render(SPECS["superglue"], rows, [])), "tiny-roberta", "ptv2", "ptune")
     assert line["RTE"] == f"{row['metrics']['dev']['best']['accuracy']:.1f} (1)"
     assert line["psl"] == "16" and line["trainable %"] == f"{row['params']['trainable_percent']:.3g}"
 
 
-def test_the_selection_table_shows_which_epoch_each_cell_reports(tmp_path):
+def test_the_selection_table_shows_which_epoch_each_cell_reports(write_row, tmp_path):
     """Best dev epochs 4, 9 and 10 of 10 (median 9): a cell whose best epoch is the last says 'still rising'."""
     out = tmp_path / "results"
     for seed, best in zip((1, 2, 3), (4, 10, 9)):
-        write_row(out, "rte", "minilm", "ptv2", seed, {"accuracy": 60.0}, best_epoch=best, epochs_run=10)
-    write_row(out, "copa", "minilm", "ptv2", 1, {"accuracy": 55.0}, best_epoch=20, epochs_run=20)
-    markdown = render(SPECS["superglue"], load_rows(out), [])
+        write_row(out, **table_row("rte", "minilm", "ptv2", seed, {"accuracy": 60.0}, best_epoch=best, epochs_run=10))
+    write_row(out, **table_row("copa", "minilm", "ptv2", 1, {"accuracy": 55.0}, best_epoch=20, epochs_run=20))
+    markdown = render(SPECS["superglue"], completed_rows(out), [])
     [line] = parse_table(markdown, 1)
     assert (line["RTE"], line["COPA"], line["BoolQ"]) == ("9 (4-10) / 10", "20 / 20", "")
     assert "A best epoch at the end of the schedule means the dev score was still rising" in markdown
 
 
-def test_the_last_epoch_table_scores_the_same_runs_without_selecting_an_epoch(tmp_path):
+def test_the_last_epoch_table_scores_the_same_runs_without_selecting_an_epoch(write_row, tmp_path):
     """Best-epoch RTE 60 / 70 / 80 against last-epoch 50 / 52 / 54 (mean 52, sample std 2)."""
     out = tmp_path / "results"
     for seed, best, last in zip((1, 2, 3), (60.0, 70.0, 80.0), (50.0, 52.0, 54.0)):
-        write_row(out, "rte", "minilm", "ptv2", seed, {"accuracy": best}, best_epoch=3, epochs_run=10,
-                  last={"accuracy": last})
-    markdown = render(SPECS["superglue"], load_rows(out), [])
+        write_row(out, **table_row("rte", "minilm", "ptv2", seed, {"accuracy": best}, best_epoch=3, epochs_run=10,
+                                   last={"accuracy": last}))
+    markdown = render(SPECS["superglue"], completed_rows(out), [])
     assert line_for(parse_table(markdown, 0), "minilm", "ptv2", "ptune")["RTE"] == "70.0 ± 10.0 (3)"
     [line] = parse_table(markdown, 2)
     assert (line["RTE"], line["COPA"]) == ("52.0 ± 2.0 (3)", "")
     assert "Last epoch: the same runs scored at the end of their schedule" in markdown
 
 
-def test_a_precision_other_than_auto_is_part_of_the_setting(tmp_path):
+def test_a_precision_other_than_auto_is_part_of_the_setting(write_row, tmp_path):
     out = tmp_path / "results"
     for precision, accuracy in (("auto", 60.0), ("fp32", 62.0)):
-        write_row(out, "rte", "minilm", "ptv2", 1, {"accuracy": accuracy}, lr=precision)
-        path = next((out / "runs").glob(f"*lr{precision}")) / "row.json"
-        row = json.loads(path.read_text())
-        row["config"]["trainer"]["precision"] = precision
-        path.write_text(json.dumps(row))
-    lines = parse_table(render(SPECS["superglue"], load_rows(out), []))
+        fields = table_row("rte", "minilm", "ptv2", 1, {"accuracy": accuracy}, lr=precision)
+        fields["config"]["trainer"]["precision"] = precision
+        write_row(out, **fields)
+    lines = parse_table(render(SPECS["superglue"], completed_rows(out), []))
     assert line_for(lines, "minilm", "ptv2", "precision=fp32")["RTE"] == "62.0 (1)"
     assert line_for(lines, "minilm", "ptv2", "ptune (trainer=default)")["RTE"] == "60.0 (1)"

@@ -16,6 +16,7 @@ import re
 
 from omegaconf import OmegaConf
 
+from ptune.config.schema import RESUME_CHOICES
 from ptune.errors import ConfigError
 from ptune.model.methods.base import prompt_length_of
 from ptune.model.positions import check_positions
@@ -77,7 +78,8 @@ def ranges(cfg):
            "null (no clipping) or a norm > 0")
     yield "task.max_length", task.max_length, task.max_length >= 8, "an integer >= 8 (tokens per input)"
     yield "task.metric", task.metric, task.metric in task.metrics, f"one of task.metrics {list(task.metrics)}"
-    yield "resume", cfg.resume, str(cfg.resume).lower() in ("true", "false", "auto"), "true, false or auto"
+    *choices, last = RESUME_CHOICES
+    yield "resume", cfg.resume, str(cfg.resume).lower() in RESUME_CHOICES, f"{', '.join(choices)} or {last}"
     yield "device", cfg.device, DEVICE_PATTERN.fullmatch(str(cfg.device)) is not None, "auto, cpu, mps, cuda or cuda:N"
 
 

@@ -14,11 +14,19 @@ def config_dir() -> Path:
     return packaged if packaged.is_dir() else package.parent / "conf"
 
 
+def by_run_preset_path(preset: str, method: str, model: str, task: str) -> Path:
+    """conf/preset/by_run/<preset>_<method>_<model>_<task>.yaml: the settings a search chose for one run (written by
+    `ptune pick --write`; conf/config.yaml's defaults list applies it, naming it the same way for Hydra)."""
+    return config_dir() / "preset" / "by_run" / f"{preset}_{method}_{model}_{task}.yaml"
+
+
 def by_run_prompt_length(prefix: str, *, _root_) -> int:
-    """${by_run_prompt_length:minilm_ptv2}: the prompt length in conf/preset/by_run/<prefix>_<model>_<task>.yaml,
-    the one the settings search chose for that preset and method. The searches of prompt and prefix tuning run at
-    ptv2's choice (conf/sweep/search_minilm_prompt.yaml), so the methods compare at one prompt length per task."""
-    path = config_dir() / "preset" / "by_run" / f"{prefix}_{_root_.model.name}_{_root_.task.name}.yaml"
+    """${by_run_prompt_length:minilm_ptv2}: the prompt length in the by_run preset of <preset>_<method> (the
+    prefix) for the run's model and task, the one the settings search chose for that preset and method. The
+    searches of prompt and prefix tuning run at ptv2's choice (conf/sweep/search_minilm_prompt.yaml), so the
+    methods compare at one prompt length per task."""
+    preset, method = prefix.rsplit("_", 1)  # method names have no "_"
+    path = by_run_preset_path(preset, method, _root_.model.name, _root_.task.name)
     where = f"prompt_length=${{by_run_prompt_length:{prefix}}}: {path}"
     if not path.is_file():
         raise ValueError(f"{where} does not exist: run and pick that search first "

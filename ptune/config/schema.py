@@ -57,6 +57,17 @@ class TrainerConfig:
     progress: bool = MISSING
 
 
+# The values of `resume` (what a run does with its saved state, ptune/train/resume.py) -> what the run reads. Not an
+# Enum: YAML and the command line give true / false as bools, which an OmegaConf Enum refuses; ptune/config/checks.py
+# refuses any other value.
+RESUME_CHOICES = {"true": True, "false": False, "auto": "auto"}
+
+
+def resume_mode(value) -> bool | str:
+    """resume=true | false | auto as a run reads it (auto: continue when a saved state exists, else start afresh)."""
+    return RESUME_CHOICES[str(value).lower()]
+
+
 @dataclass
 class RunConfig:
     """The primary config (conf/config.yaml); the groups are typed by their own schemas."""
@@ -69,7 +80,7 @@ class RunConfig:
     seed: int = MISSING
     data_dir: Optional[str] = MISSING
     device: str = MISSING
-    resume: Any = MISSING       # false | true | auto (ptune/train/resume.py)
+    resume: Any = MISSING       # one of RESUME_CHOICES
     skip_done: bool = MISSING
     reuse_rows_from: Optional[str] = None  # a results folder whose same-computation rows are copied, not rerun
     preset_applied: Optional[str] = None  # set by preset=paper: which published settings applied

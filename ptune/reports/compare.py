@@ -12,29 +12,29 @@ import argparse
 from pathlib import Path
 
 from ptune.reports.labels import method_rank
-from ptune.store.rows import load_rows
+from ptune.reports.markdown import markdown_table
+from ptune.store.find import completed_rows
+from ptune.store.row import Row
+
+HEADER = ["task", "method", "psl", "trainable %", "dev (best epoch)", "test", "train examples/s", "precision",
+          "committed dev", "committed test"]
 
 
-def score(row: dict | None, split: str) -> str:
-    if row is None:
-        return "-"
-    best = ((row.get("metrics") or {}).get(split) or {}).get("best") or {}
-    value = best.get(row.get("primary_metric"))
+def score(row: Row | None, split: str) -> str:
+    value = None if row is None else row.score(split)
     return "-" if value is None else f"{value:.1f}"
 
 
-def compare_lines(rows: list[dict], committed: dict[str, dict]) -> list[str]:
-    lines = ["| task | method | psl | trainable % | dev (best epoch) | test | train examples/s | precision "
-             "| committed dev | committed test |", "|---|---|---|---|---|---|---|---|---|---|"]
-    for row in sorted(rows, key=lambda r: (r["task"], method_rank(r["method"]), r["run_id"])):
-        earlier = committed.get(row["run_id"])
-        psl = "" if row.get("prompt_length") is None else row["prompt_length"]
-        lines.append(f"| {row['task']} | {row['method']} | {psl} | {row['params']['trainable_percent']:.3g} "
-                     f"| {score(row, 'dev')} ({row['primary_metric']}) | {score(row, 'test')} "
-                     f"| {row['train_examples_per_second']:.1f} "
-                     f"| {row['hyperparameters'].get('precision_used', 'fp32')} "
-                     f"| {score(earlier, 'dev')} | {score(earlier, 'test')} |")
-    return lines
+def compare_table(rows: list[Row], committed: dict[str, Row]) -> str:
+    """Each row beside the committed row of the same run id (- where there is none)."""
+    lines = []
+    for row in sorted(rows, key=lambda r: (r.task, method_rank(r.method), r.run_id)):
+        earlier = committed.get(row.run_id)
+        lines.append([row.task, row.method, "" if row.prompt_length is None else row.prompt_length,
+                      f"{row.params['trainable_percent']:.3g}", f"{score(row, 'dev')} ({row.primary_metric})",
+                      score(row, "test"), f"{row.train_examples_per_second:.1f}",
+                      row.hyperparameters.get("precision_used", "fp32"), score(earlier, "dev"), score(earlier, "test")])
+    return markdown_table(HEADER, lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -43,13 +43,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--committed", type=Path, default=Path("results"),
                         help="folder whose runs/ holds the committed rows (default: results)")
     args = parser.parse_args(argv)
-    rows = load_rows(args.results)
+    rows = completed_rows(args.results)
     if not rows:
         print(f"ptune compare: no completed rows under {args.results / 'runs'}")
         return 1
-    committed = {row["run_id"]: row for row in load_rows(args.committed)}
-    print("\n".join(compare_lines(rows, committed)))
-    matched = sum(row["run_id"] in committed for row in rows)
+    committed = {row.run_id: row for row in completed_rows(args.committed)}
+    print(compare_table(rows, committed))
+    matched = sum(row.run_id in committed for row in rows)
     print(f"\n{len(rows)} run(s) from {args.results / 'runs'}; {matched} with a committed row of the same "
           f"configuration in {args.committed / 'runs'} (- where there is none)")
     return 0

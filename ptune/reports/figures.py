@@ -20,6 +20,8 @@ import statistics
 from pathlib import Path
 
 from ptune.reports.labels import config_digest, method_rank, setting_label
+from ptune.store.find import run_path
+from ptune.store.row import Row
 from ptune.tasks.tagging.metrics import f1_with_standard_error
 from ptune.tasks.tagging.task import read_predictions
 
@@ -28,27 +30,21 @@ BAR_KINDS = {"std": "bars: the seeds' standard deviation",
              "se_f1": "one seed: ±1 standard error of one dev evaluation (over its sentences)"}
 
 
-def primary_dev(row: dict) -> float | None:
-    best = ((row.get("metrics") or {}).get("dev") or {}).get("best") or {}
-    value = best.get(row.get("primary_metric"))
-    return None if value is None else float(value)
-
-
-def configurations(rows: list[dict]) -> dict[str, list[dict]]:
+def configurations(rows: list[Row]) -> dict[str, list[dict]]:
     """Per task: one point per configuration (its seeds pooled): model, method, psl, setting, trainable %, scores."""
     pooled: dict[tuple, dict] = {}
     for row in rows:
-        score = primary_dev(row)
+        score = row.score()
         if score is None:
             continue
-        key = (row["task"], config_digest(row))
+        key = (row.task, config_digest(row))
         point = pooled.setdefault(key, {
-            "task": row["task"], "model": row["model"], "method": row["method"], "psl": row.get("prompt_length"),
-            "setting": setting_label(row), "metric": row.get("primary_metric"),
-            "trainable": (row.get("params") or {}).get("trainable_percent"),
-            "dev_examples": (row.get("data") or {}).get("dev_examples"), "scores": [], "run_ids": []})
+            "task": row.task, "model": row.model, "method": row.method, "psl": row.prompt_length,
+            "setting": setting_label(row), "metric": row.primary_metric,
+            "trainable": row.params.get("trainable_percent"), "dev_examples": row.data.get("dev_examples"),
+            "scores": [], "run_ids": []})
         point["scores"].append(score)
-        point["run_ids"].append(row["run_id"])
+        point["run_ids"].append(row.run_id)
     by_task: dict[str, list[dict]] = {}
     for point in pooled.values():
         point["mean"] = statistics.fmean(point["scores"])
@@ -77,7 +73,7 @@ def add_f1_standard_errors(points: list[dict], results_dir: Path) -> None:
     for point in points:
         if len(point["scores"]) != 1 or point["metric"] != "f1":
             continue
-        path = Path(results_dir) / "runs" / point["run_ids"][0] / "predictions" / "dev" / "dev.conll"
+        path = run_path(results_dir, point["run_ids"][0]) / "predictions" / "dev" / "dev.conll"
         if path.is_file():
             f1, standard_error = f1_with_standard_error(*read_predictions(path))
             if abs(f1 - point["mean"]) < 1e-6:  # else the file is not what the row scored: no bar
@@ -119,7 +115,7 @@ def trainable_series(points: list[dict]) -> dict[tuple, list[dict]]:
             sorted(series.items(), key=lambda item: (item[0][0], method_rank(item[0][1]), item[0][2]))}
 
 
-def write_figures(rows: list[dict], out_dir: Path, results_dir: Path | None = None) -> list[Path]:
+def write_figures(rows: list[Row], out_dir: Path, results_dir: Path | None = None) -> list[Path]:
     """Draw every figure the rows allow; returns the files written (none without matplotlib). With results_dir
     (where the rows' run folders are), single-seed F1 points get a bar from their dev predictions."""
     try:

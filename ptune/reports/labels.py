@@ -4,14 +4,16 @@ from __future__ import annotations
 import hashlib
 import json
 
+from ptune.store.row import Row
+
 METHOD_ORDER = ("finetune", "prompt", "prefix", "ptv2")
 
 
-def setting_label(row: dict) -> str:
+def setting_label(row: Row) -> str:
     """What sets a run apart besides model, method, psl and seed: trainer, preset, init, positions, data cuts."""
-    config = row.get("config", {})
+    config = row.config
     trainer, task = config.get("trainer", {}), config.get("task", {})
-    parts = [f"trainer={trainer.get('name', row.get('hyperparameters', {}).get('name', '?'))}"]
+    parts = [f"trainer={trainer.get('name', row.hyperparameters.get('name', '?'))}"]
     if config.get("preset_applied"):
         parts.append(f"preset={config['preset_applied'].split(':')[0]}")
     method = config.get("method", {})
@@ -28,9 +30,9 @@ def setting_label(row: dict) -> str:
     return ", ".join(parts)
 
 
-def config_digest(row: dict) -> str:
+def config_digest(row: Row) -> str:
     """The run's config without its seed: rows with equal digests are seeds of one configuration."""
-    config = {key: value for key, value in row.get("config", {}).items() if key != "seed"}
+    config = {key: value for key, value in row.config.items() if key != "seed"}
     return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:10]
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ptune.reports.reference import default_reference_dir
 from ptune.reports.tables import write_tables
-from ptune.store.rows import load_rows
+from ptune.store.find import completed_rows
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,16 +27,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     reference_dir = args.reference or default_reference_dir(args.results)
     names = args.tables.split(",") if args.tables else None
-    rows = len(load_rows(args.results))
+    rows = completed_rows(args.results)
     for path in write_tables(args.results, args.out or args.results / "tables", reference_dir, names):
         print(f"wrote {path}")
     if args.figures:
         from ptune.reports.figures import write_figures
 
-        figures = write_figures(load_rows(args.results), args.figures_out or args.results / "figures", args.results)
+        figures = write_figures(rows, args.figures_out or args.results / "figures", args.results)
         for path in figures:
             print(f"wrote {path}")
         if not figures:
             print("no figures: matplotlib is not installed (pip install -e '.[figures]') or no rows make one")
-    print(f"{rows} completed row(s) from {args.results / 'runs'}; published numbers from {reference_dir}")
+    print(f"{len(rows)} completed row(s) from {args.results / 'runs'}; published numbers from {reference_dir}")
     return 0

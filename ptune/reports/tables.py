@@ -19,9 +19,11 @@ import statistics
 from pathlib import Path
 
 from ptune.reports.labels import config_digest, method_rank, setting_label
+from ptune.reports.markdown import markdown_table
 from ptune.reports.reference import UNSPECIFIED_MODEL, Reference, load_references
 from ptune.reports.table_specs import Column, TableSpec, load_table_specs
-from ptune.store.rows import load_rows
+from ptune.store.find import completed_rows
+from ptune.store.row import Row
 
 
 def row_sort_key(key: tuple) -> tuple:
@@ -29,19 +31,17 @@ def row_sort_key(key: tuple) -> tuple:
     return (model, method_rank(method), -1 if psl is None else psl, setting)
 
 
-def task_protocol(row: dict) -> str:
+def task_protocol(row: Row) -> str:
     """What of the task's own protocol a cell should show: template, WSC variant, version when above 1."""
-    task = row.get("config", {}).get("task", {})
+    task = row.config.get("task", {})
     parts = [str(task[key]) for key in ("template", "variant") if task.get(key)]
     version = int(task.get("version") or 1)  # rows made before task versions existed are version 1
     return " · ".join(parts + ([f"v{version}"] if version != 1 else []))
 
 
-def metric_value(row: dict, column: Column, epoch: str = "best") -> float | None:
+def metric_value(row: Row, column: Column, epoch: str = "best") -> float | None:
     """The column's score of the run at its best dev epoch ("best") or at its last epoch ("last")."""
-    scores = (row.get("metrics", {}).get(column.split) or {}).get(epoch) or {}
-    value = scores.get(column.metric)
-    return None if value is None else float(value)
+    return row.score(column.split, epoch, column.metric)
 
 
 def format_cell(values: list[float]) -> str:
@@ -60,35 +60,35 @@ def format_percent(values) -> str:
     return shown[0] if len(shown) == 1 else f"{shown[0]}–{shown[-1]}"
 
 
-def selection_cell(runs: list[dict]) -> str:
+def selection_cell(runs: list[Row]) -> str:
     """Which epoch the dev score selected, over a cell's runs: "median best epoch (min-max) / epochs run"."""
-    best = sorted(run["best_epoch"] for run in runs if run.get("best_epoch"))
-    epochs = max((run.get("epochs_run") or 0 for run in runs), default=0)
+    best = sorted(run.best_epoch for run in runs if run.best_epoch)
+    epochs = max((run.epochs_run or 0 for run in runs), default=0)
     if not best or not epochs:
         return ""
     spread = f" ({best[0]}-{best[-1]})" if best[0] != best[-1] else ""
     return f"{statistics.median(best):g}{spread} / {epochs}"
 
 
-def measured_lines(spec: TableSpec, rows: list[dict], footnotes: list[str], selection: list[list[str]] | None = None,
+def measured_lines(spec: TableSpec, rows: list[Row], footnotes: list[str], selection: list[list[str]] | None = None,
                    last: list[list[str]] | None = None) -> dict[str, list[list[str]]]:
     """Table lines of the result rows, per model: model, method, psl, source, trainable %, cells; with
     `selection`, the same lines with each cell's best-dev-epoch selection are appended to it; with `last`, the
     same lines with each cell's score at the last epoch (no selection on dev)."""
     tasks = {column.task for column in spec.columns}
-    groups: dict[tuple, list[dict]] = {}
+    groups: dict[tuple, list[Row]] = {}
     for row in rows:
-        if row.get("task") in tasks:
-            key = (row["model"], row["method"], row.get("prompt_length"), setting_label(row))
+        if row.task in tasks:
+            key = (row.model, row.method, row.prompt_length, setting_label(row))
             groups.setdefault(key, []).append(row)
     lines: dict[str, list[list[str]]] = {}
     for key in sorted(groups, key=row_sort_key):
         model, method, psl, setting = key
         cells, shown_runs, selected, at_last = [], [], [], []
         for column in spec.columns:
-            by_config: dict[str, list[dict]] = {}
+            by_config: dict[str, list[Row]] = {}
             for row in groups[key]:
-                if row["task"] == column.task:
+                if row.task == column.task:
                     by_config.setdefault(config_digest(row), []).append(row)
             if not by_config:
                 cells.append("")
@@ -107,14 +107,14 @@ def measured_lines(spec: TableSpec, rows: list[dict], footnotes: list[str], sele
             if cell and protocol:
                 cell += f" · {protocol}"
             if others and cell:
-                hidden = sorted(row["run_id"] for digest in others for row in by_config[digest])
+                hidden = sorted(row.run_id for digest in others for row in by_config[digest])
                 footnotes.append(f"{model} / {method} / {column.label}: runs with other settings not shown: "
                                  + ", ".join(hidden))
                 cell += f" [{len(footnotes)}]"
             cells.append(cell)
         if not any(cells):
             continue
-        percent = format_percent(run.get("params", {}).get("trainable_percent") for run in shown_runs)
+        percent = format_percent(run.params.get("trainable_percent") for run in shown_runs)
         psl_text = "" if psl is None else str(psl)
         lines.setdefault(model, []).append([model, method, psl_text, f"ptune ({setting})", percent, *cells])
         if selection is not None:
@@ -148,7 +148,7 @@ def reference_lines(spec: TableSpec, references: list[Reference]) -> dict[str, l
     return lines
 
 
-def render(spec: TableSpec, rows: list[dict], references: list[Reference]) -> str:
+def render(spec: TableSpec, rows: list[Row], references: list[Reference]) -> str:
     footnotes: list[str] = []
     selection: list[list[str]] = []
     last: list[list[str]] = []
@@ -163,25 +163,21 @@ def render(spec: TableSpec, rows: list[dict], references: list[Reference]) -> st
     if not measured:
         out += ["No result rows for this table yet; the published numbers only.", ""]
     models = sorted(set(measured) | set(published), key=lambda name: (name == UNSPECIFIED_MODEL, name))
-    out += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for model in models:
-        for line in measured.get(model, []) + published.get(model, []):
-            out.append("| " + " | ".join(line) + " |")
+    out.append(markdown_table(header, [line for model in models
+                                       for line in measured.get(model, []) + published.get(model, [])]))
     if footnotes:
         out += ["", *(f"[{number}] {text}" for number, text in enumerate(footnotes, start=1))]
     if selection:
         columns = ["model", "method", "psl", "source", *(column.label for column in spec.columns)]
         out += ["", "Selection: the epoch whose dev score each cell reports (median over its runs, min-max) / epochs "
                 "run. A best epoch at the end of the schedule means the dev score was still rising.", "",
-                "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns),
-                *("| " + " | ".join(line) + " |" for line in selection)]
+                markdown_table(columns, selection)]
     if any(any(line[4:]) for line in last):
         columns = ["model", "method", "psl", "source", *(column.label for column in spec.columns)]
         out += ["", "Last epoch: the same runs scored at the end of their schedule, with no epoch chosen on the "
                 "scored split (mean ± sample std (n)). Where this is far below the table above, the best-epoch "
                 "score owes much to picking one of many noisy evaluations.", "",
-                "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns),
-                *("| " + " | ".join(line) + " |" for line in last)]
+                markdown_table(columns, last)]
     sources = sorted({ref.source for ref in references if any(
         (ref.task, ref.split, ref.metric) == (c.task, c.split, c.metric) for c in spec.columns)}, key=lambda s: s.key)
     if sources:
@@ -196,7 +192,7 @@ def write_tables(results_dir: Path, out_dir: Path, reference_dir: Path | None, n
     unknown = sorted(set(names or []) - set(known))
     if unknown:
         raise SystemExit(f"ptune table: unknown table(s) {unknown}; choose from {known}")
-    rows = load_rows(results_dir)
+    rows = completed_rows(results_dir)
     references = load_references(reference_dir) if reference_dir else []
     written = []
     Path(out_dir).mkdir(parents=True, exist_ok=True)

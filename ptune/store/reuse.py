@@ -7,13 +7,14 @@ under its own run id and config, and records where they came from (`reused_from`
 """
 from __future__ import annotations
 
-import json
+import dataclasses
 import logging
 import os
 import shutil
 from pathlib import Path
 
-from ptune.store import rows
+from ptune.store import find, write
+from ptune.store.row import Row
 
 log = logging.getLogger(__name__)
 
@@ -30,22 +31,17 @@ def find_twin(folder: str | Path, run_id: str, config: dict) -> Path | None:
     """The run folder under `folder`/runs with a completed row whose config equals `config` but for its labels."""
     stem = run_id.rsplit("-", 1)[0]  # task-model-method[-pslN]-sS: the hash differs when the label does
     wanted = _unlabelled(config)
-    for path in sorted(Path(folder).glob(f"runs/{stem}-*/row.json")):
-        row = json.loads(path.read_text())
-        if row.get("status") == "completed" and _unlabelled(row.get("config") or {}) == wanted:
-            return path.parent
-    return None
+    return next((path for path, row in find.completed_twins(folder, stem) if _unlabelled(row.config) == wanted), None)
 
 
-def adopt(twin: Path, run_folder: Path, run_id: str, config: dict) -> dict:
+def adopt(twin: Path, run_folder: Path, run_id: str, config: dict) -> Row:
     """Copy the twin's row and predictions to `run_folder` as run `run_id` with `config`; return the new row."""
-    source = json.loads((twin / "row.json").read_text())
-    row = {**source, "run_id": run_id, "config": config,
-           "reused_from": {"run_id": source["run_id"],
-                           "folder": os.path.relpath(twin.absolute(), run_folder.parent.parent.absolute())}}
-    staging = rows.staging_folder(run_folder)
+    source = find.read_row(twin)
+    row = dataclasses.replace(source, run_id=run_id, config=config, reused_from={
+        "run_id": source.run_id, "folder": os.path.relpath(twin.absolute(), run_folder.parent.parent.absolute())})
+    staging = write.staging_folder(run_folder)
     shutil.copytree(twin, staging, ignore=shutil.ignore_patterns("row.json", "failed-*.json"))
-    rows.write_json_atomic(staging / "row.json", row)
-    rows.publish_run_folder(staging, run_folder)
+    write.write_row(staging, row)
+    write.publish_run_folder(staging, run_folder)
     log.info("run %s: the same computation as %s; its row and predictions reused (reuse_rows_from)", run_id, twin)
     return row

@@ -18,10 +18,12 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 
 from ptune.config.compose import config_dir
-from ptune.store.rows import completed_row, dev_score, run_id, write_json_atomic
+from ptune.store import find
+from ptune.store.run_id import run_id
+from ptune.store.write import write_json_atomic
 from ptune.sweeps import gpu_slots
 from ptune.sweeps.callbacks import OUTCOME_FILE
-from ptune.train.runner import execute
+from ptune.train.runner import run
 
 log = logging.getLogger(__name__)
 
@@ -30,28 +32,26 @@ log = logging.getLogger(__name__)
 def main(cfg: DictConfig) -> float:
     """The best dev score of the primary metric (what Hydra's Optuna sweeper maximizes; NaN for a failed job).
     In a multirun a failed job records its outcome and the sweep goes on (ptune/sweeps/callbacks.py)."""
-    return run_job(cfg, execute)
+    return run_job(cfg)
 
 
-def run_job(cfg, execute) -> float:
+def run_job(cfg) -> float:
     """The Hydra task function's body: one run, or, in a multirun, one job that reports instead of raising.
     Returns the run's best dev score of its primary metric (NaN for a failed job: a failed Optuna trial)."""
     gpu_slots.claim_worker_gpu()  # a joblib worker on GPUs: its own GPU, before torch touches CUDA
     multirun = HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
     if not multirun:
-        return dev_score(execute(cfg))
+        return run(cfg)[0].score()
     hydra_cfg = HydraConfig.get()
-    identifier = run_id(cfg)
+    identifier = run_id(cfg)  # computed once, for the run and for its outcome
     outcome = {"job": hydra_cfg.job.num, "run_id": identifier, "overrides": list(hydra_cfg.overrides.task),
                "host": socket.gethostname(), "pid": os.getpid(),
                "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")}
-    already_done = bool(cfg.skip_done) and completed_row(cfg.paths.results_dir, identifier) is not None
     try:
-        row = execute(cfg)
-        outcome |= {"status": "skipped" if already_done else "reused" if row.get("reused_from") else "completed",
-                    "row": str(Path(cfg.paths.results_dir) / "runs" / identifier / "row.json")}
-        if row.get("primary_metric"):
-            outcome["dev"] = {row["primary_metric"]: dev_score(row)}
+        row, status = run(cfg, identifier)
+        outcome |= {"status": status, "row": str(find.run_path(cfg.paths.results_dir, identifier) / find.ROW_FILE)}
+        if row.primary_metric:
+            outcome["dev"] = {row.primary_metric: row.score()}
     except Exception as error:  # KeyboardInterrupt still stops the whole sweep
         log.error("job %s (%s) failed; the sweep goes on", hydra_cfg.job.num, identifier, exc_info=True)
         outcome |= {"status": "failed",

@@ -25,9 +25,10 @@ from pathlib import Path
 import yaml
 from omegaconf import OmegaConf
 
-from ptune.config.compose import compose, config_dir
+from ptune.config.compose import by_run_preset_path, compose, config_dir
 from ptune.model.methods.base import prompt_length_of
 from ptune.store.portable import portable_path
+from ptune.store.row import Row
 from ptune.sweeps.plan import Job, jobs
 
 
@@ -53,7 +54,7 @@ class Choice:
         """The job's value of each searched key: its override, else its row's config's (prompt_length)."""
         found = dict(override.split("=", 1) for override in job.overrides if "=" in override)
         if any(key not in found for key in self.keys):
-            config = OmegaConf.create(job.row["config"])
+            config = OmegaConf.create(job.row.config)
             found |= {key: str(OmegaConf.select(config, key)) for key in self.keys if key not in found}
         return {key: found[key] for key in self.keys}
 
@@ -75,14 +76,13 @@ class Choice:
         return flagged
 
     def path(self) -> Path:
-        return config_dir() / "preset" / "by_run" / f"{self.preset}_{self.method}_{self.model}_{self.task}.yaml"
+        return by_run_preset_path(self.preset, self.method, self.model, self.task)
 
 
-def dev_scores(row: dict) -> tuple[float, float]:
-    """(best-epoch, last-epoch) dev score of the row's primary metric."""
-    dev = (row.get("metrics") or {}).get("dev") or {}
-    metric = row["primary_metric"]
-    return float(dev["best"][metric]), float((dev.get("last") or {}).get(metric, float("-inf")))
+def dev_scores(row: Row) -> tuple[float, float]:
+    """(best-epoch, last-epoch) dev score of the row's primary metric (a row without a last epoch's: -inf)."""
+    last = row.score(epoch="last")
+    return row.score(), float("-inf") if last is None else last
 
 
 def choices(found: list[Job], sweep: str) -> tuple[list[Choice], list[str]]:
@@ -123,7 +123,7 @@ def searched_keys(group: list[Job]) -> list[str]:
 
 
 def preset_text(choice: Choice) -> str:
-    metric = choice.best.row["primary_metric"]
+    metric = choice.best.row.primary_metric
     lines = ["# @package _global_",
              f"# Chosen by `ptune pick sweep={choice.sweep}`: the best dev {metric} (best epoch, seed 1) of its "
              f"{len(choice.ranked)} runs",

@@ -15,7 +15,6 @@ from pathlib import Path
 import torch
 
 from ptune.errors import CheckpointError
-from ptune.store import rows
 
 FORMAT = "ptune-checkpoint/1"
 EPOCHS = {"best": "", "last": ".last"}  # which epoch's weights -> the file name's suffix
@@ -25,11 +24,11 @@ def checkpoint_path(output_dir, run_id: str, epoch: str = "best") -> Path:
     return Path(output_dir) / "checkpoints" / f"{run_id}{EPOCHS[epoch]}.pt"
 
 
-def save_run(cfg, weights: dict, model, epoch: str = "best") -> Path:
-    """The run's checkpoint of its `epoch` ("best" dev epoch or "last"), where `ptune eval` finds it from the run id."""
-    run_id = rows.run_id(cfg)
-    return save(checkpoint_path(cfg.paths.output_dir, run_id, epoch), run_id, rows.experiment_config(cfg), weights,
-                model, cfg.trainer.fold_prefix)
+def save_run(cfg, run_id: str, config: dict, weights: dict, model, epoch: str = "best") -> Path:
+    """The checkpoint of run `run_id` (experiment config `config`) of its `epoch` ("best" dev epoch or "last"),
+    where `ptune eval` finds it from the run id."""
+    return save(checkpoint_path(cfg.paths.output_dir, run_id, epoch), run_id, config, weights, model,
+                cfg.trainer.fold_prefix)
 
 
 def save(path: Path, run_id: str, config: dict, weights: dict, model, fold: bool) -> Path:

@@ -21,6 +21,7 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from ptune.errors import ConfigError
+from ptune.store import find
 
 log = logging.getLogger(__name__)
 DEFAULT_SPLIT = "dev"
@@ -45,22 +46,6 @@ def parse(argv: list[str]) -> dict[str, str]:
     if "run" not in args:
         raise ConfigError("ptune eval needs run=<run folder or run id> (ptune eval --help)")
     return args
-
-
-def find_run(run: str, results_dir: Path) -> Path:
-    """A run folder given as a path, a run id, or a unique prefix of one under results_dir/runs."""
-    if (Path(run) / "row.json").is_file():
-        return Path(run)
-    runs = results_dir / "runs"
-    matches = sorted(p.parent for p in runs.glob(f"{Path(run).name}*/row.json"))
-    exact = [p for p in matches if p.name == Path(run).name]
-    if len(exact) == 1 or len(matches) == 1:
-        return (exact or matches)[0]
-    if not matches:
-        raise ConfigError(f"run={run!r}: no run folder with a row.json at {run} or under {runs}; "
-                          f"pass a folder or set paths.results_dir")
-    raise ConfigError(f"run={run!r} matches {len(matches)} runs ({', '.join(p.name for p in matches[:5])}); "
-                      f"give more of the run id")
 
 
 def typed(node: dict, registry):
@@ -101,16 +86,15 @@ def main(argv: list[str]) -> int:
     overrides = [f"{key}={args[key]}" for key in ("data_dir", "device", "paths.results_dir", "paths.output_dir")
                  if key in args]
     base = compose(overrides)  # paths, data_dir and device defaults as `ptune run` has them
-    folder = find_run(args["run"], Path(base.paths.results_dir))
-    row = json.loads((folder / "row.json").read_text())
+    row = find.read_row(find.run_folder(args["run"], Path(base.paths.results_dir)))
     cfg = run_config(row, base)
     split = args.get("task.split", DEFAULT_SPLIT)
-    default_out = Path(cfg.paths.output_dir) / "eval" / row["run_id"] / ("last" if epoch == "last" else "") / split
+    default_out = Path(cfg.paths.output_dir) / "eval" / row.run_id / ("last" if epoch == "last" else "") / split
     out = Path(args["out"]) if "out" in args else default_out
     path = Path(args["checkpoint"]) if "checkpoint" in args else checkpoint.checkpoint_path(cfg.paths.output_dir,
-                                                                                             row["run_id"], epoch)
-    metrics = evaluate_run(cfg, row["run_id"], split, out, path)
-    print(json.dumps({"run_id": row["run_id"], "split": split, "weights": str(path), "metrics": metrics,
+                                                                                             row.run_id, epoch)
+    metrics = evaluate_run(cfg, row.run_id, split, out, path)
+    print(json.dumps({"run_id": row.run_id, "split": split, "weights": str(path), "metrics": metrics,
                       "predictions": str(out)}))
     return 0
 

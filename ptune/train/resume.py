@@ -22,7 +22,6 @@ import numpy as np
 import torch
 
 STATE_FORMAT = 1
-RESUME_CHOICES = {"false": False, "true": True, "auto": "auto"}
 
 
 class Preempted(BaseException):
@@ -30,14 +29,6 @@ class Preempted(BaseException):
 
     Not an Exception: a Hydra multirun goes on after a failed job, but a preempted process must stop.
     """
-
-
-def resume_mode(value) -> bool | str:
-    """resume=false | true | auto (auto: continue when a state exists, else start afresh)."""
-    key = str(value).lower()
-    if key not in RESUME_CHOICES:
-        raise ValueError(f"resume={value!r}: expected true, false or auto")
-    return RESUME_CHOICES[key]
 
 
 def state_path(output_dir: str | Path, run_id: str) -> Path:

@@ -8,10 +8,11 @@
 
 Everything a run owns lives in `RunState` (model, optimizer, schedule, data order, position in the
 epoch, metrics), so that a run can be saved and resumed (ptune/train/resume.py) and runs can later be
-stacked. Rows: see ptune/store/rows.py.
+stacked. Rows: see ptune/store/ (row.py: the Row; write.py: how it is written).
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import sys
@@ -22,7 +23,7 @@ import torch
 from omegaconf import DictConfig, OmegaConf
 
 from ptune.config.checks import validate
-from ptune.config.schema import register
+from ptune.config.schema import register, resume_mode
 from ptune.model.backbones import load_tokenizer
 from ptune.model.device import (
     autocast_dtype,
@@ -34,8 +35,11 @@ from ptune.model.device import (
 )
 from ptune.model.methods.base import prompt_length_of
 from ptune.model.prompted import build_model
-from ptune.store import reuse, rows
+from ptune.store import find, reuse, write
 from ptune.store.portable import portable_path
+from ptune.store.provenance import provenance
+from ptune.store.row import Row
+from ptune.store.run_id import experiment_config, run_id
 from ptune.tasks import build_task
 from ptune.train import checkpoint, distributed, resume
 from ptune.train.feature_cache import load_splits
@@ -47,57 +51,66 @@ log = logging.getLogger(__name__)  # Hydra writes it to the terminal and to <run
 register()  # the config schemas, before Hydra composes
 
 
-def execute(cfg: DictConfig) -> dict:
+def execute(cfg: DictConfig) -> Row:
     """Run one experiment; its row and predictions appear together under results_dir, or not at all."""
-    validate(cfg)
-    identifier = rows.run_id(cfg)
-    run_folder = Path(cfg.paths.results_dir) / "runs" / identifier
-    if cfg.skip_done and (done := rows.completed_row(cfg.paths.results_dir, identifier)):
+    return run(cfg)[0]
+
+
+def run(cfg: DictConfig, identifier: str | None = None) -> tuple[Row, str]:
+    """Run one experiment; returns its row and how it came: "completed" (trained now), "skipped" (done before,
+    skip_done=true) or "reused" (a twin's, reuse_rows_from). `identifier`: its run id, where the caller has it."""
+    validate(cfg)  # before the run id: a missing or wrong value is reported as such
+    identifier = identifier or run_id(cfg)
+    run_folder = find.run_path(cfg.paths.results_dir, identifier)
+    if cfg.skip_done and (done := find.completed_row(cfg.paths.results_dir, identifier)):
         log.info("run %s: already done (skip_done=true), skipped", identifier)
-        return done
-    config = rows.experiment_config(cfg)
+        return done, "skipped"
+    config = experiment_config(cfg)
     if cfg.reuse_rows_from and (twin := reuse.find_twin(cfg.reuse_rows_from, identifier, config)):
-        return reuse.adopt(twin, run_folder, identifier, config)
-    resume_mode = resume.resume_mode(cfg.resume)
+        return reuse.adopt(twin, run_folder, identifier, config), "reused"
     ranks, device = distributed.setup(pick_device(cfg.device))  # under torchrun: this rank's device
     dtype = autocast_dtype(cfg.trainer.precision, device)  # an impossible precision fails before any work
-    saved = resume.find_state(cfg.paths.output_dir, identifier, config, resume_mode)
-    row = {"run_id": identifier, "status": "running", "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-           "task": cfg.task.name, "model": cfg.model.name, "method": cfg.method.name,
-           "prompt_length": prompt_length_of(cfg.method), "seed": cfg.seed,
-           "hyperparameters": {"lr": cfg.method.lr, **OmegaConf.to_container(cfg.trainer, resolve=True),
+    saved = resume.find_state(cfg.paths.output_dir, identifier, config, resume_mode(cfg.resume))
+    row = Row(run_id=identifier, started=now(), task=cfg.task.name, model=cfg.model.name, method=cfg.method.name,
+              prompt_length=prompt_length_of(cfg.method), seed=cfg.seed,
+              hyperparameters={"lr": cfg.method.lr, **OmegaConf.to_container(cfg.trainer, resolve=True),
                                "max_length": cfg.task.max_length, "precision_used": precision_name(dtype)},
-           "provenance": rows.provenance(str(device), cfg.data_dir) | {"world_size": ranks.world}, "config": config}
+              provenance=provenance(str(device), cfg.data_dir) | {"world_size": ranks.world}, config=config)
     log.info(f"run {identifier}: data_dir {cfg.data_dir}, output {hydra_output_dir()}, argv {sys.argv[1:]}")
-    staging = rows.staging_folder(run_folder)
+    staging = write.staging_folder(run_folder)
     state_file = resume.state_path(cfg.paths.output_dir, identifier)
     try:
         with resume.StopRequests() as stop:
-            row |= train_and_evaluate(cfg, config, device, dtype, staging, saved, state_file, stop, ranks)
-        row["provenance"]["resumed"] = row.pop("resumed")
-        row |= {"status": "completed", "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+            results = train_and_evaluate(cfg, identifier, config, device, dtype, staging, saved, state_file, stop,
+                                         ranks)
+        row.provenance["resumed"] = results.pop("resumed")
+        row = dataclasses.replace(row, **results, status="completed", finished=now())
         if not ranks.main:
-            return row
-        rows.write_json_atomic(staging / "row.json", row)
-        rows.publish_run_folder(staging, run_folder)
+            return row, "completed"
+        write.write_row(staging, row)
+        write.publish_run_folder(staging, run_folder)
         resume.discard_state(state_file)
     except (Exception, KeyboardInterrupt, resume.Preempted) as error:
         status = "failed" if isinstance(error, Exception) else "interrupted"
         extra = {"resumable": True, "resume": f"rerun the same command with resume=true (state: {state_file})"} \
             if state_file.is_file() else {}
-        record = rows.record_failure(run_folder, row | extra | {"rank": ranks.rank}, status, error)
+        record = write.record_failure(run_folder, row, status, error, **extra, rank=ranks.rank)
         log.error(f"run {identifier} {status}; recorded in {record}")
         error.failure_record = str(record)  # for the sweep's summary (ptune/sweeps/callbacks.py)
         raise
-    log.info(f"row: {run_folder / 'row.json'}")
-    return row
+    log.info(f"row: {run_folder / find.ROW_FILE}")
+    return row, "completed"
 
 
-def train_and_evaluate(cfg: DictConfig, config: dict, device: torch.device, dtype, staging: Path,
+def now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def train_and_evaluate(cfg: DictConfig, identifier: str, config: dict, device: torch.device, dtype, staging: Path,
                        saved: dict | None, state_file: Path, stop: resume.StopRequests,
                        ranks=distributed.Ranks()) -> dict:
-    """Train (from a saved state when given), keep the best dev epoch, write predictions; return the row's results.
-    `config` is the run's experiment config (rows.experiment_config), which every saved state carries."""
+    """Train (from a saved state when given), keep the best dev epoch, write predictions; return the row's results
+    (Row fields, and `resumed`). `config` is the run's experiment config, which every saved state carries."""
     seed_everything(cfg.seed)
     reset_peak_memory(device)
     task = build_task(cfg.task, cfg.data_dir)
@@ -143,7 +156,8 @@ def train_and_evaluate(cfg: DictConfig, config: dict, device: torch.device, dtyp
     if state.best_epoch is None:
         raise RuntimeError(f"no epoch produced a finite dev {task.primary_metric}: {state.history}")
     if cfg.trainer.save_last and ranks.main:  # before the best epoch's weights replace the last's
-        log.info(f"checkpoint of the last epoch: {checkpoint.save_run(cfg, model.trainable_state_dict(), model, 'last')}")
+        last = checkpoint.save_run(cfg, identifier, config, model.trainable_state_dict(), model, "last")
+        log.info(f"checkpoint of the last epoch: {last}")
     # Every other evaluation split is scored once, with the weights of the best dev epoch.
     model.load_state_dict(state.best_weights, strict=False)
     metrics = {"dev": {"best": state.history[state.best_epoch - 1]["dev"], "last": state.history[-1]["dev"]}}
@@ -155,7 +169,7 @@ def train_and_evaluate(cfg: DictConfig, config: dict, device: torch.device, dtyp
             task.write_predictions(predictions, staging / "predictions" / split, split)
         metrics[split] = {"best": scores}
     if cfg.trainer.save_checkpoint and ranks.main:
-        log.info(f"checkpoint: {checkpoint.save_run(cfg, state.best_weights, model)}")
+        log.info(f"checkpoint: {checkpoint.save_run(cfg, identifier, config, state.best_weights, model)}")
 
     trainable, total = model.parameter_counts()
     memory, memory_kind = peak_memory_mib(device)

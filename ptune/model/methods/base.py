@@ -29,7 +29,7 @@ class MethodConfig:
 
 @dataclass
 class PromptMethodConfig(MethodConfig):
-    """A method that uses prompt_length: the key's presence is how rows and run ids know (ptune/store/rows.py)."""
+    """A method that uses prompt_length: the key's presence is how rows and run ids know (ptune/store/run_id.py)."""
     prompt_length: int = MISSING
 
 

@@ -101,7 +101,7 @@ class SquadTask(Task):
 
     def data_description(self) -> dict:
         """What the row records about the data; says loudly when train and dev are parts of one file."""
-        # relative to data_dir: the row stays the same on every machine (ptune/store/rows.py, portable paths)
+        # relative to data_dir: the row stays the same on every machine (ptune/store/portable.py)
         source = (f"{self.cfg.local_folder}/{self.cfg.local_files.dev}" if self.data_dir
                   else f"hub {self.cfg.hub.path} {self.cfg.hub.splits.dev}")
         if self.split_dev is None:
