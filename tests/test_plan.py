@@ -10,7 +10,8 @@ import pytest
 
 import ptune.config.compose
 import ptune.sweeps.grid
-from ptune.store.rows import experiment_config
+from ptune.store.row import Row
+from ptune.store.run_id import experiment_config
 from ptune.sweeps.grid import grid, jobs
 from ptune.sweeps.plan import job_keys, main, summary
 
@@ -30,9 +31,9 @@ def timed_row(job, seconds, epochs, tokens, precision=None, **config):
     recorded = experiment_config(job.cfg)
     for section, values in config.items():
         recorded[section] = {**recorded[section], **values}
-    return {"status": "completed", "run_id": "some-other-run", "config": recorded, "provenance": {"device": "cpu"},
-            "hyperparameters": {"precision_used": precision or job_keys(job).cost[4]}, "train_seconds": seconds,
-            "epochs_run": epochs, "data": {"train_examples": 7} | ({"train_tokens": tokens} if tokens else {})}
+    return Row(status="completed", run_id="some-other-run", config=recorded, provenance={"device": "cpu"},
+               hyperparameters={"precision_used": precision or job_keys(job).cost[4]}, train_seconds=seconds,
+               epochs_run=epochs, data={"train_examples": 7} | ({"train_tokens": tokens} if tokens else {}))
 
 
 def test_done_runs_are_counted_and_the_rest_timed_by_them(tmp_path):
@@ -42,7 +43,7 @@ def test_done_runs_are_counted_and_the_rest_timed_by_them(tmp_path):
     assert first.epochs == 20 and first.row is None  # preset=minilm's RTE schedule
     folder = tmp_path / "runs" / first.run_id
     folder.mkdir(parents=True)
-    (folder / "row.json").write_text(json.dumps(timed_row(first, 2000.0, 20, 100_000)))  # 0.001 s per token
+    (folder / "row.json").write_text(json.dumps(timed_row(first, 2000.0, 20, 100_000).to_json()))  # 0.001 s per token
     found = jobs(overrides)
     assert sum(job.row is not None for job in found) == 1
     lines = summary(found, [job.row for job in found if job.row])
@@ -68,8 +69,8 @@ def test_the_rate_is_the_median_seconds_per_token_of_comparable_rows(tmp_path):
             timed_row(rte, 9999.0, 1, 1000, method={"name": "prompt"}),        # another method
             timed_row(rte, 9999.0, 1, 1000, model={"name": "bert-base"}),      # another backbone
             timed_row(rte, 9999.0, 1, 1000, task={"name": "wic"}),             # another task
-            timed_row(rte, 9999.0, 1, 1000) | {"provenance": {"device": "cuda:0"}},  # another device
-            timed_row(rte, 9999.0, 1, 1000) | {"reused_from": {"run_id": "x"}}]      # a copy: not a timing
+            dataclasses.replace(timed_row(rte, 9999.0, 1, 1000), provenance={"device": "cuda:0"}),  # another device
+            dataclasses.replace(timed_row(rte, 9999.0, 1, 1000), reused_from={"run_id": "x"})]      # a copy: not a timing
     # the median of 0.1, 0.3, 0.6: 0.3 s x 1000 tokens x 10 epochs x 2 jobs = 6000 s (the fastest would give 2000)
     assert summary(found, rows)[2:] == [
         "| rte | 0/2 | 1.7 |", "", "0 of 2 runs done, 2 left: about 1.7 h of training for 2."]
@@ -111,8 +112,8 @@ def test_plan_main_times_the_final_runs_by_the_search_folder_its_sweep_reuses(tm
     job = jobs(overrides)[0]
     folder = results / "search" / "runs" / "rte-search-run"  # reproduce_minilm reuses ${paths.results_dir}/search
     folder.mkdir(parents=True)
-    (folder / "row.json").write_text(json.dumps(timed_row(job, 200.0, 2, 1000) | {"config": {
-        **experiment_config(job.cfg), "seed": 99}}))  # another seed: no twin, only a timing (0.1 s per token)
+    (folder / "row.json").write_text(json.dumps(dataclasses.replace(timed_row(job, 200.0, 2, 1000), config={
+        **experiment_config(job.cfg), "seed": 99}).to_json()))  # another seed: no twin, only a timing (0.1 s per token)
     main(overrides)
     # 3 seeds x 20 epochs x 1000 tokens x 0.1 s = 6000 s
     assert capsys.readouterr().out.splitlines()[2] == "| rte | 0/3 | 1.7 |"

@@ -26,7 +26,9 @@ from dataclasses import dataclass
 
 from ptune.model.device import autocast_dtype, pick_device, precision_name
 from ptune.reports.markdown import markdown_table
-from ptune.store.rows import experiment_config, load_rows
+from ptune.store.find import completed_rows
+from ptune.store.row import Row
+from ptune.store.run_id import experiment_config
 from ptune.sweeps.grid import Job, jobs
 
 
@@ -55,12 +57,11 @@ def keys(config: dict, device: str, precision: str) -> Keys:
                 json.dumps(data, sort_keys=True))
 
 
-def row_timing(row: dict) -> Timing:
+def row_timing(row: Row) -> Timing:
     """A completed row's Keys and timing. Rows that did not record their precision predate bf16 autocast: fp32."""
-    device = str((row.get("provenance") or {}).get("device", "")).split(":")[0]  # cuda:1 runs as fast as cuda:0
-    data = row.get("data") or {}
-    return Timing(keys(row["config"], device, (row.get("hyperparameters") or {}).get("precision_used", "fp32")),
-                  row.get("train_seconds"), row.get("epochs_run"), data.get("train_tokens"), "reused_from" in row)
+    device = str(row.provenance.get("device", "")).split(":")[0]  # cuda:1 runs as fast as cuda:0
+    return Timing(keys(row.config, device, row.hyperparameters.get("precision_used", "fp32")),
+                  row.train_seconds, row.epochs_run, row.data.get("train_tokens"), row.reused_from is not None)
 
 
 def job_keys(job: Job) -> Keys:
@@ -73,7 +74,7 @@ def job_keys(job: Job) -> Keys:
     return keys(experiment_config(job.cfg), device.type, precision)
 
 
-def rates(rows: list[dict]) -> tuple[dict[str, int], dict[tuple, float]]:
+def rates(rows: list[Row]) -> tuple[dict[str, int], dict[tuple, float]]:
     """(training tokens per epoch per data key, seconds per training token per cost key) of completed rows. A row
     that did not record its tokens takes them from a row with the same data. The task is part of the cost key:
     a task's sequence lengths and head change its cost per token, and a rate pooled over tasks erred twice as much
@@ -93,7 +94,7 @@ def rates(rows: list[dict]) -> tuple[dict[str, int], dict[tuple, float]]:
     return tokens, {cost: statistics.median(values) for cost, values in samples.items()}
 
 
-def summary(found: list[Job], rows: list[dict]) -> list[str]:
+def summary(found: list[Job], rows: list[Row]) -> list[str]:
     """The plan's lines: a table of done/total per (task, method) and hours left per task, then one sentence.
     `rows`: the completed rows that time the jobs left."""
     tokens, rate = rates(rows)
@@ -141,5 +142,5 @@ def main(argv: list[str] | None = None) -> int:
     found = jobs(args.overrides)
     folders = dict.fromkeys(str(folder) for job in found for folder in (job.results_dir, job.cfg.reuse_rows_from)
                             if folder)
-    print("\n".join(summary(found, [row for folder in folders for row in load_rows(folder)])))
+    print("\n".join(summary(found, [row for folder in folders for row in completed_rows(folder)])))
     return 0
