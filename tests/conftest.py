@@ -1,4 +1,7 @@
-"""Shared test fixtures: offline, tiny models, composed configs, the real data folder when present."""
+"""Shared test fixtures: offline, tiny models, composed configs, sample data, the real data folder when present.
+
+The builders are fixtures that hand out functions (tests call them with their own arguments); the config choices
+tests parametrize over are in tests/helpers.py, since pytest reads them before any fixture exists."""
 from __future__ import annotations
 
 import os
@@ -10,11 +13,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
-from ptune.config.compose import compose, config_dir  # noqa: E402
-
-TINY_MODELS = sorted(p.stem for p in (config_dir() / "model").glob("tiny-*.yaml"))
-METHODS = sorted(p.stem for p in (config_dir() / "method").glob("*.yaml"))
-TASKS = sorted(p.stem for p in (config_dir() / "task").glob("*.yaml"))
+from ptune.config.compose import compose  # noqa: E402
+from tests import helpers, samples  # noqa: E402
 
 
 def shared_data_dir() -> Path | None:
@@ -43,3 +43,45 @@ def make_cfg(tmp_path):
                         *overrides])
 
     return make
+
+
+@pytest.fixture
+def write_samples():
+    """write_samples(root) -> root: tiny SuperGLUE files of every task under root (use as data_dir)."""
+    return samples.write_samples
+
+
+@pytest.fixture
+def write_rte():
+    """write_rte(root, size=20) -> root: write_samples with an RTE train file of `size` examples of varied lengths."""
+    return samples.write_rte
+
+
+@pytest.fixture
+def ptune():
+    """ptune(*args, cwd=None): the CLI in a subprocess, offline -> CompletedProcess with text stdout / stderr."""
+    return helpers.ptune
+
+
+@pytest.fixture
+def build():
+    """build(model, method, *overrides, task=..., max_length=64) -> (PromptedModel, tokenizer, cfg), prompt_length 5."""
+    return helpers.build
+
+
+@pytest.fixture
+def encode():
+    """encode(tokenizer, pairs, **tokenizer_kwargs) -> a padded batch of sentence pairs (helpers.PAIRS)."""
+    return helpers.encode
+
+
+@pytest.fixture
+def run_folder():
+    """run_folder(cfg, row) -> results_dir/runs/<run id>."""
+    return helpers.run_folder
+
+
+@pytest.fixture
+def prediction_files():
+    """prediction_files(run folder) -> {relative path: bytes} of every file under its predictions/."""
+    return helpers.prediction_files

@@ -1,19 +1,14 @@
 """Tiny SuperGLUE samples in the official local layout `<root>/super_glue/<Task>/{train,val,test}.jsonl`,
 written by the tests themselves (no shared data needed); test files carry no labels, as the official ones.
+Tests take them through conftest's fixtures:
 
-    from test_superglue_samples import write_samples
     data_dir = write_samples(tmp_path)       # then data_dir=<data_dir> for any superglue task
+    data_dir = write_rte(tmp_path, size=40)  # the same, with a longer RTE train file of varied lengths
 """
 from __future__ import annotations
 
 import json
 from pathlib import Path
-
-import pytest
-from conftest import TASKS
-
-from ptune.config.compose import compose
-from ptune.tasks import build_task
 
 SPLIT_SIZES = {"train": 6, "val": 4, "test": 3}
 WORDS = ["river", "bank", "money", "stone", "light", "music"]
@@ -85,14 +80,14 @@ def write_samples(root: Path) -> Path:
     return root
 
 
-def superglue_tasks() -> list[str]:
-    """Every conf/task/*.yaml of family superglue."""
-    return [name for name in TASKS if compose([f"task={name}"]).task.get("family") == "superglue"]
+RTE_WORDS = "the river bank holds money and stone while light music plays near an old town".split()
 
 
-@pytest.mark.parametrize("name", superglue_tasks())
-def test_every_superglue_task_has_a_sample_that_loads(name, tmp_path):
-    cfg = compose([f"task={name}"])
-    assert cfg.task.local_name in MAKERS, f"add a sample maker for {cfg.task.local_name} here"
-    task = build_task(cfg.task, write_samples(tmp_path))
-    assert task.examples("train") and task.examples("dev") and task.examples("test")
+def write_rte(tmp_path: Path, size: int = 20) -> Path:
+    """RTE samples of varied lengths (so that length grouping has something to group)."""
+    data = write_samples(tmp_path)
+    lines = [json.dumps({"premise": " ".join(RTE_WORDS[: 3 + (i * 7) % 14]),
+                         "hypothesis": f"A {RTE_WORDS[i % 15]} exists.",
+                         "label": ["entailment", "not_entailment"][i % 2], "idx": i}) for i in range(size)]
+    (data / "super_glue" / "RTE" / "train.jsonl").write_text("\n".join(lines) + "\n")
+    return data

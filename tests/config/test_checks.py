@@ -7,7 +7,6 @@ import time
 
 import pytest
 import torch
-from conftest import METHODS, TASKS
 from hydra.errors import ConfigCompositionException, MissingConfigException
 from omegaconf import OmegaConf
 
@@ -19,8 +18,8 @@ from ptune.errors import ConfigError
 from ptune.model.methods import METHODS as METHOD_IMPLS
 from ptune.model.prompted import build_model
 from ptune.store import rows
-from ptune.store.portable import portable_argument, portable_path
 from ptune.tasks import TASKS as TASK_IMPLS
+from tests.helpers import METHODS, TASKS
 
 TINY = ("model=tiny-bert", "trainer=smoke", "device=cpu")
 
@@ -151,13 +150,3 @@ def test_attention_memory_estimate_stays_below_a_measured_training_step():
     assert 0.5 * measured < estimate <= measured, (estimate / 2**20, measured / 2**20)
 
 
-def test_portable_paths(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "results").mkdir()
-    data = tmp_path.parent / "shared-data-beside"
-    assert portable_path(tmp_path / "results") == "results"
-    assert portable_path(data) == "../shared-data-beside"
-    assert portable_path("/elsewhere/data/super_glue/RTE", "/elsewhere/data") == "<data_dir>/super_glue/RTE"
-    assert portable_path("/elsewhere/other/outputs") == "<local>/outputs"
-    assert portable_argument(f"paths.results_dir={tmp_path}/results") == "paths.results_dir=results"
-    assert portable_argument("method.lr=0.01") == "method.lr=0.01"

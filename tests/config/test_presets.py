@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import csv
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -19,7 +21,7 @@ METHODS = {path.stem for path in (CONF / "method").glob("*.yaml")}
 BY_RUN = sorted((CONF / "preset" / "by_run").glob("*.yaml"))
 BY_TASK = sorted((CONF / "preset" / "by_task").glob("*.yaml"))
 SWEEPS = sorted(path.stem for path in (CONF / "sweep").glob("*.yaml"))
-PUBLISHED = Path(__file__).resolve().parents[1] / "results" / "reference" / "published.csv"
+PUBLISHED = Path(__file__).resolve().parents[2] / "results" / "reference" / "published.csv"
 
 
 def by_run_parts(path: Path) -> tuple[str, str, str, str]:
@@ -149,3 +151,18 @@ def test_every_sweep_preset_switches_to_multirun_over_real_keys(name):
             absent = object()
             assert OmegaConf.select(cfg, key, default=absent) is not absent, \
                 f"sweep {name}: {key} is neither a config group nor a config key"
+
+
+def test_paper_preset_cfg_job_shows_the_protocol():
+    out = subprocess.run([sys.executable, "-m", "ptune.cli", "run", "--cfg", "job", "preset=paper", "method=ptv2",
+                          "model=roberta-large", "task=rte"], capture_output=True, text=True, check=True).stdout
+    assert "weight_decay: 0.0" in out and "precision: fp32" in out
+    assert "init_std: 0.02" in out and "shift_positions: true" in out and "hidden_dropout: 0.1" in out
+
+
+def test_paper_preset_for_qa_and_tagging():
+    squad = compose(["preset=paper", "model=roberta-large", "task=squad"])
+    assert (squad.trainer.schedule, squad.trainer.lr_decay_gamma, squad.method.head_dropout) == ("exponential", 0.95, 0.0)
+    assert squad.model.hidden_dropout == 0.2
+    conll04 = compose(["preset=paper", "model=bert-large-uncased", "task=conll04"])
+    assert (conll04.model.hidden_dropout, conll04.task.metric) == (0.2, "f1_conlleval")

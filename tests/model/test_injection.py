@@ -5,10 +5,9 @@ import math
 
 import pytest
 import torch
-from conftest import TINY_MODELS
-from test_methods import PAIRS, build, encode
 
 from ptune.model.injection import DeepPromptInjector, find_self_attentions
+from tests.helpers import PAIRS, TINY_MODELS
 
 
 def hand_attention(query, key, value, mask, scale):
@@ -28,7 +27,7 @@ def random_prefix(layers, batch, heads, length, dim):
 
 
 @pytest.mark.parametrize("model_name", ["tiny-bert", "tiny-roberta", "tiny-deberta-content"])
-def test_prefix_attention_matches_hand_computation(model_name):
+def test_prefix_attention_matches_hand_computation(model_name, build, encode):
     overrides = []
     if model_name == "tiny-deberta-content":  # DeBERTa maths without relative positions: plain content attention
         model_name, overrides = "tiny-deberta", ["model.tiny.relative_attention=false"]
@@ -68,7 +67,7 @@ def test_prefix_attention_matches_hand_computation(model_name):
 
 
 @pytest.mark.parametrize("model_name", TINY_MODELS)
-def test_no_prefix_leaves_the_backbone_unchanged(model_name):
+def test_no_prefix_leaves_the_backbone_unchanged(model_name, build, encode):
     model, tokenizer, _ = build(model_name, "finetune")
     backbone = model.backbone.eval()
     batch = encode(tokenizer, PAIRS)
@@ -80,7 +79,7 @@ def test_no_prefix_leaves_the_backbone_unchanged(model_name):
 
 
 @pytest.mark.parametrize("model_name", TINY_MODELS)
-def test_deep_prompts_do_not_shift_positions(model_name):
+def test_deep_prompts_do_not_shift_positions(model_name, build, encode):
     """The embedding layer sees the same input with and without prefixes: no position offset."""
     model, tokenizer, _ = build(model_name, "ptv2")
     model.eval()
@@ -96,7 +95,7 @@ def test_deep_prompts_do_not_shift_positions(model_name):
 
 @pytest.mark.parametrize("model_name", TINY_MODELS)
 @pytest.mark.parametrize("method", ["ptv2", "prefix", "prompt"])
-def test_gradient_checkpointing_keeps_the_prompt_gradients(model_name, method):
+def test_gradient_checkpointing_keeps_the_prompt_gradients(model_name, method, build, encode):
     grads = []
     for checkpointing in (False, True):
         model, tokenizer, _ = build(model_name, method)

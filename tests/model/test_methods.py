@@ -4,39 +4,20 @@ Nothing here knows a method by name: what a method trains and whether it uses pr
 its own declarations (Method.trains_backbone_parameter, a prompt_length key in its schema)."""
 from __future__ import annotations
 
-from pathlib import Path
-from types import SimpleNamespace
-
 import pytest
 import torch
-from conftest import METHODS, TINY_MODELS
 
 from ptune.config.compose import compose
-from ptune.model.backbones import count_layers_heads, load_tokenizer
-from ptune.model.prompted import build_model
+from ptune.model.backbones import count_layers_heads
 from ptune.train.optim import make_optimizer
+from tests.helpers import CLASSIFICATION, METHODS, PAIRS, TINY_MODELS
 
-CLASSIFICATION = SimpleNamespace(head="classification", num_labels=3, words_pretokenized=False)
 PROMPTED = [m for m in METHODS if "prompt_length" in compose([f"method={m}"]).method]
-
-
-def build(model: str, method: str, *overrides: str, task=CLASSIFICATION, max_length: int = 64):
-    cfg = compose([f"model={model}", f"method={method}", "prompt_length=5", *overrides])
-    torch.manual_seed(0)
-    return build_model(cfg.model, cfg.method, task, max_length), load_tokenizer(cfg.model), cfg
-
-
-def encode(tokenizer, pairs, **kwargs):
-    first, second = zip(*pairs)
-    return dict(tokenizer(list(first), list(second), return_tensors="pt", **({"padding": True} | kwargs)))
-
-
-PAIRS = [("The cat sat on the mat.", "A cat is sitting."), ("Rain fell all day long in town.", "It was dry.")]
 
 
 @pytest.mark.parametrize("model_name", TINY_MODELS)
 @pytest.mark.parametrize("method", METHODS)
-def test_only_method_weights_train_and_change(model_name, method):
+def test_only_method_weights_train_and_change(model_name, method, build, encode):
     model, tokenizer, _ = build(model_name, method)
     batch = encode(tokenizer, PAIRS) | {"labels": torch.tensor([0, 2])}
     before = {k: v.clone() for k, v in model.state_dict().items()}
@@ -65,7 +46,7 @@ def test_only_method_weights_train_and_change(model_name, method):
 
 @pytest.mark.parametrize("model_name", TINY_MODELS)
 @pytest.mark.parametrize("method", PROMPTED)
-def test_prompt_changes_the_output(model_name, method):
+def test_prompt_changes_the_output(model_name, method, build, encode):
     model, tokenizer, _ = build(model_name, method)
     model.eval()
     batch = encode(tokenizer, PAIRS)
@@ -79,7 +60,7 @@ def test_prompt_changes_the_output(model_name, method):
 
 @pytest.mark.parametrize("model_name", TINY_MODELS)
 @pytest.mark.parametrize("method", METHODS)
-def test_padding_does_not_change_logits(model_name, method):
+def test_padding_does_not_change_logits(model_name, method, build, encode):
     model, tokenizer, _ = build(model_name, method)
     model.eval()
     with torch.no_grad():
@@ -93,7 +74,7 @@ def test_padding_does_not_change_logits(model_name, method):
 
 @pytest.mark.parametrize("model_name", TINY_MODELS)
 @pytest.mark.parametrize("method", METHODS)
-def test_checkpoint_holds_only_trainable_weights(model_name, method, tmp_path):
+def test_checkpoint_holds_only_trainable_weights(model_name, method, tmp_path, build):
     model, _, _ = build(model_name, method)
     state = model.trainable_state_dict()
     torch.save(state, tmp_path / "w.pt")
@@ -106,7 +87,7 @@ def test_checkpoint_holds_only_trainable_weights(model_name, method, tmp_path):
 
 
 @pytest.mark.parametrize("model_name", TINY_MODELS)
-def test_trainable_count_matches_the_arithmetic(model_name):
+def test_trainable_count_matches_the_arithmetic(model_name, build):
     prompt_length, labels = 5, CLASSIFICATION.num_labels
     for method, extra in [("ptv2", []), ("ptv2", ["method.layers=top:1"]), ("prompt", []), ("prefix", [])]:
         model, _, _ = build(model_name, method, *extra)
@@ -127,7 +108,7 @@ def test_trainable_count_matches_the_arithmetic(model_name):
 
 @pytest.mark.parametrize("model_name", TINY_MODELS)
 @pytest.mark.parametrize("method", METHODS)
-def test_learns_a_synthetic_task_well_above_chance(model_name, method):
+def test_learns_a_synthetic_task_well_above_chance(model_name, method, build):
     """Label = which of two word sets the sentence is drawn from."""
     model, tokenizer, cfg = build(model_name, method)
     generator = torch.Generator().manual_seed(0)
@@ -154,14 +135,14 @@ def test_learns_a_synthetic_task_well_above_chance(model_name, method):
     assert accuracy >= 0.85, f"{method} on {model_name}: accuracy {accuracy:.2f}"
 
 
-def test_shallow_prompt_beyond_the_positions_is_refused():
+def test_shallow_prompt_beyond_the_positions_is_refused(build):
     with pytest.raises(ValueError, match="exceeds the .* positions"):
         build("tiny-bert", "prompt", "prompt_length=100", max_length=500)
     build("tiny-bert", "ptv2", "prompt_length=100", max_length=500)  # deep prompts use no positions
 
 
 @pytest.mark.parametrize("model_name", TINY_MODELS)
-def test_bitfit_trains_exactly_the_backbone_biases(model_name):
+def test_bitfit_trains_exactly_the_backbone_biases(model_name, build):
     model, _, _ = build(model_name, "bitfit")
     biases = [p for n, p in model.backbone.named_parameters() if n.endswith(".bias")]
     head = sum(p.numel() for p in model.head.parameters())
@@ -169,14 +150,14 @@ def test_bitfit_trains_exactly_the_backbone_biases(model_name):
 
 
 @pytest.mark.parametrize("layers,expected", [("top:1", [1]), ("bottom:1", [0]), ("[0]", [0]), ("null", [0, 1])])
-def test_depth_ablation_selects_layers(layers, expected):
+def test_depth_ablation_selects_layers(layers, expected, build):
     model, _, _ = build("tiny-bert", "ptv2", f"method.layers={layers}")
     assert model.method.prompt_layers == expected
 
 
 @pytest.mark.parametrize("init", ["random", "vocab", "text"])
 @pytest.mark.parametrize("encoder", ["none", "lstm", "mlp"])
-def test_shallow_prompt_options(init, encoder):
+def test_shallow_prompt_options(init, encoder, build):
     model, tokenizer, _ = build("tiny-bert", "prompt", f"method.init={init}", f"method.encoder={encoder}",
                                 "method.init_text='is it true'")
     prompts = model.method.input_prompts(2)
@@ -185,63 +166,3 @@ def test_shallow_prompt_options(init, encoder):
         ids = tokenizer("is it true", add_special_tokens=False)["input_ids"]
         words = model.backbone.get_input_embeddings().weight
         torch.testing.assert_close(prompts[0, 0], words[ids[0]])
-
-
-@pytest.mark.parametrize("model_name", TINY_MODELS)
-@pytest.mark.parametrize("method", METHODS)
-def test_frozen_linears_stored_in_bf16_compute_the_same_numbers(model_name, method):
-    """trainer.cast_frozen: under bf16 autocast, frozen linear layers kept in bf16 give bit-identical outputs and
-    gradients (autocast casts them to bf16 anyway); trainable layers keep their fp32 master weights."""
-    from ptune.model.device import cast_frozen_linears
-
-    reference, tokenizer, _ = build(model_name, method)
-    cast, _, _ = build(model_name, method)
-    cast.load_state_dict(reference.state_dict())
-    assert cast_frozen_linears(cast, None) == 0  # fp32 runs: nothing to do
-    count = cast_frozen_linears(cast, torch.bfloat16)
-    frozen_linears = [m for m in reference.modules() if isinstance(m, torch.nn.Linear)
-                      and not any(p.requires_grad for p in m.parameters())]
-    assert count == len(frozen_linears)
-    assert all(p.dtype == torch.float32 for p in cast.parameters() if p.requires_grad)
-    batch = encode(tokenizer, PAIRS) | {"labels": torch.tensor([0, 2])}
-    results = []
-    for model in (reference, cast):
-        model.train()
-        torch.manual_seed(1)  # the same dropout masks
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            logits = model(batch)
-            loss = model.loss(logits, batch)
-        loss.backward()
-        results.append((logits, {n: p.grad for n, p in model.named_parameters() if p.requires_grad}))
-    (logits_a, grads_a), (logits_b, grads_b) = results
-    assert torch.equal(logits_a, logits_b)
-    assert grads_a.keys() == grads_b.keys()
-    for name in grads_a:
-        assert torch.equal(grads_a[name], grads_b[name]), name
-
-
-@pytest.mark.skipif(not Path("/proc/self/maps").is_file(), reason="reads Linux's /proc/self/maps")
-def test_casting_the_frozen_linears_releases_the_checkpoints_memory_map(tmp_path):
-    """Weights loaded from safetensors point into the file's memory map; after the cast nothing may, or the fp32
-    file pages stay resident next to the bf16 copies (ptune.train.optim.own_weights)."""
-    import gc
-
-    from transformers import AutoConfig, AutoModel
-
-    from ptune.model.device import cast_frozen_linears
-
-    config = AutoConfig.for_model("bert", vocab_size=512, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                                  intermediate_size=64)
-    AutoModel.from_config(config).save_pretrained(tmp_path, safe_serialization=True)
-    checkpoint = str(tmp_path / "model.safetensors")
-    model = AutoModel.from_pretrained(tmp_path).requires_grad_(False)
-    model.pooler.requires_grad_(True)  # a layer that trains keeps its fp32 weights
-    gc.collect()
-    assert checkpoint in Path("/proc/self/maps").read_text()  # the premise: loading maps the file
-    expected = {name: p.detach().clone() for name, p in model.named_parameters()}
-    assert cast_frozen_linears(model, torch.bfloat16) == 2 * 6  # q, k, v, attention out, intermediate, out
-    gc.collect()
-    assert checkpoint not in Path("/proc/self/maps").read_text()
-    for name, param in model.named_parameters():
-        assert torch.equal(param.float(), expected[name].to(param.dtype).float()), name
-    assert model.pooler.dense.weight.dtype == torch.float32 and model.pooler.dense.weight.requires_grad

@@ -20,7 +20,7 @@ from ptune.store.rows import load_rows
 
 TASK_FILES = {path.stem: path for path in (config_dir() / "task").glob("*.yaml")}
 SPECS = {spec.name: spec for spec in load_table_specs()}
-REFERENCE_DIR = Path(__file__).resolve().parents[1] / "results" / "reference"
+REFERENCE_DIR = Path(__file__).resolve().parents[2] / "results" / "reference"
 
 
 def write_row(results: Path, task: str, model: str, method: str, seed: int, dev: dict | None,
@@ -226,3 +226,26 @@ def test_a_precision_other_than_auto_is_part_of_the_setting(tmp_path):
     lines = parse_table(render(SPECS["superglue"], load_rows(out), []))
     assert line_for(lines, "minilm", "ptv2", "precision=fp32")["RTE"] == "62.0 (1)"
     assert line_for(lines, "minilm", "ptv2", "ptune (trainer=default)")["RTE"] == "60.0 (1)"
+
+
+def write_task_row(results, run, task_config, accuracy, seed=1):
+    row = {"run_id": run, "status": "completed", "task": "wsc", "model": "minilm", "method": "ptv2",
+           "prompt_length": 16, "seed": seed, "metrics": {"dev": {"best": {"accuracy": accuracy}}},
+           "params": {"trainable_percent": 1.0},
+           "config": {"seed": seed, "method": {"name": "ptv2"}, "task": task_config, "trainer": {"name": "default"}}}
+    (results / "runs" / run).mkdir(parents=True)
+    (results / "runs" / run / "row.json").write_text(json.dumps(row))
+
+
+def test_tables_never_pool_task_versions_and_name_the_template(tmp_path):
+    results = tmp_path / "results"
+    write_task_row(results, "old-1", {"name": "wsc"}, 60.0)          # made before versions: version 1
+    write_task_row(results, "old-2", {"name": "wsc"}, 62.0, seed=2)
+    write_task_row(results, "new-1", {"name": "wsc", "version": 2, "template": "ptv2", "variant": "wsc"}, 40.0)
+    spec = next(spec for spec in load_table_specs() if spec.name == "superglue")
+    text = render(spec, load_rows(results), [])
+    assert "| 61.0 ± 1.4 (2) [1] |" in text and "runs with other settings not shown: new-1" in text
+    write_task_row(results, "new-2", {"name": "wsc", "version": 2, "template": "ptv2", "variant": "wsc"}, 50.0, seed=2)
+    write_task_row(results, "new-3", {"name": "wsc", "version": 2, "template": "ptv2", "variant": "wsc"}, 45.0, seed=3)
+    text = render(spec, load_rows(results), [])
+    assert "| 45.0 ± 5.0 (3) · ptv2 · wsc · v2 [1] |" in text and "not shown: old-1, old-2" in text

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
 sys.path.insert(0, str(SCRIPTS))
 
 import bench_report  # noqa: E402
@@ -42,7 +42,7 @@ def write_rte(folder: Path, train: int = 8, dev: int = 4) -> Path:
     return folder
 
 
-def test_bench_runs_ptune_and_reports_a_failing_peer_as_failed(tmp_path):
+def test_bench_runs_ptune_and_reports_a_failing_peer_as_failed(tmp_path, ptune):
     data = write_rte(tmp_path / "data")
     peers = tmp_path / "raising_peer.py"
     peers.write_text(RAISING_PEER)

@@ -6,18 +6,16 @@ import sys
 from pathlib import Path
 
 import torch
-from test_runner import SMOKE
-from test_superglue_samples import write_samples
 
 from ptune.train import checkpoint, runner
+from tests.helpers import SMOKE
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scripts"))
 import cls_spread  # noqa: E402
 
 
-def trained_ptv2_run(make_cfg, tmp_path):
+def trained_ptv2_run(make_cfg, data):
     """A one-epoch ptv2 run on the sample data: its config, row folder, the script's arguments, its checkpoint."""
-    data = write_samples(tmp_path)
     cfg = make_cfg(*SMOKE, "method=ptv2", f"data_dir={data}", "trainer.save_checkpoint=true", "trainer.epochs=1")
     row = runner.execute(cfg)
     args = argparse.Namespace(data_dir=str(data), output_dir=cfg.paths.output_dir, weights="best", split="dev",
@@ -26,8 +24,8 @@ def trained_ptv2_run(make_cfg, tmp_path):
     return cfg, folder, args, checkpoint.checkpoint_path(cfg.paths.output_dir, row["run_id"])
 
 
-def test_huge_prefixes_make_the_cls_vector_the_same_for_every_example(make_cfg, tmp_path):
-    cfg, folder, args, path = trained_ptv2_run(make_cfg, tmp_path)
+def test_huge_prefixes_make_the_cls_vector_the_same_for_every_example(make_cfg, tmp_path, write_samples):
+    cfg, folder, args, path = trained_ptv2_run(make_cfg, write_samples(tmp_path))
     trained = cls_spread.spread(folder, args)
     assert trained["examples"] == 4 and trained["cls_std_across_examples"] > 0.01, trained
 
@@ -41,11 +39,11 @@ def test_huge_prefixes_make_the_cls_vector_the_same_for_every_example(make_cfg, 
     assert len(swamped["cls_attention_on_prefix"]) == 2 and min(swamped["cls_attention_on_prefix"]) > 0.99, swamped
 
 
-def test_the_prefix_keys_are_measured_beside_the_tokens_keys(make_cfg, tmp_path):
+def test_the_prefix_keys_are_measured_beside_the_tokens_keys(make_cfg, tmp_path, write_samples):
     """prefix_key_rms / prefix_value_rms are the RMS of the key / value halves of the saved prefix table (computed
     here from the checkpoint), token_key_rms that of the frozen backbone's key projections of the real tokens;
     scaling the table scales the first by as much."""
-    cfg, folder, args, path = trained_ptv2_run(make_cfg, tmp_path)
+    cfg, folder, args, path = trained_ptv2_run(make_cfg, write_samples(tmp_path))
     saved = torch.load(path, weights_only=True)
     table = saved["weights"]["method.encoder.embedding.weight"]  # [P, layers x (key, value) x hidden]
     shape = cfg.model.tiny

@@ -6,17 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
-from test_resume import prediction_files, run_folder
-from test_runner import SMOKE
-from test_superglue_samples import write_samples
 
 from ptune.store import rows
 from ptune.sweeps import plan
 from ptune.train import runner
+from tests.helpers import SMOKE
 
 
-def search_and_final(make_cfg, tmp_path, *overrides):
-    data = write_samples(tmp_path)
+def search_and_final(make_cfg, tmp_path, data, *overrides):
     search = make_cfg(*SMOKE, "method=ptv2", f"data_dir={data}", "preset_applied=the search",
                       f"paths.results_dir={tmp_path / 'results' / 'search'}", *overrides)
     final = make_cfg(*SMOKE, "method=ptv2", f"data_dir={data}", "preset_applied=chosen by the search",
@@ -28,8 +25,9 @@ def must_not_train(*args, **kwargs):
     raise AssertionError("trained although a twin was there")
 
 
-def test_a_final_run_with_a_finished_twin_copies_its_row_and_predictions(make_cfg, tmp_path, monkeypatch):
-    search, final = search_and_final(make_cfg, tmp_path)
+def test_a_final_run_with_a_finished_twin_copies_its_row_and_predictions(make_cfg, tmp_path, monkeypatch,
+                                                                          prediction_files, run_folder, write_samples):
+    search, final = search_and_final(make_cfg, tmp_path, write_samples(tmp_path))
     trained = runner.execute(search)
     assert rows.run_id(final) != trained["run_id"]  # the label keeps the search apart from the finals
     monkeypatch.setattr(runner, "train_and_evaluate", must_not_train)
@@ -43,8 +41,9 @@ def test_a_final_run_with_a_finished_twin_copies_its_row_and_predictions(make_cf
 
 
 @pytest.mark.parametrize("difference", ["seed=2", "method.lr=0.02"])
-def test_a_run_that_differs_in_anything_but_the_label_trains(make_cfg, tmp_path, monkeypatch, difference):
-    search, final = search_and_final(make_cfg, tmp_path)
+def test_a_run_that_differs_in_anything_but_the_label_trains(make_cfg, tmp_path, monkeypatch, difference,
+                                                             write_samples):
+    search, final = search_and_final(make_cfg, tmp_path, write_samples(tmp_path))
     runner.execute(search)
     other = make_cfg(*SMOKE, "method=ptv2", f"data_dir={final.data_dir}", "preset_applied=chosen by the search",
                      f"reuse_rows_from={final.reuse_rows_from}", difference)
@@ -57,8 +56,8 @@ def test_reuse_rows_from_changes_no_run_id(make_cfg):
     assert rows.run_id(make_cfg(*SMOKE)) == rows.run_id(make_cfg(*SMOKE, "reuse_rows_from=results/search"))
 
 
-def test_plan_counts_a_reusable_run_as_left_but_costing_no_training(make_cfg, tmp_path):
-    search, final = search_and_final(make_cfg, tmp_path)
+def test_plan_counts_a_reusable_run_as_left_but_costing_no_training(make_cfg, tmp_path, write_samples):
+    search, final = search_and_final(make_cfg, tmp_path, write_samples(tmp_path))
     runner.execute(search)
     overrides = [*SMOKE, "method=ptv2", f"data_dir={final.data_dir}", "preset_applied=chosen by the search",
                  f"paths.results_dir={final.paths.results_dir}", f"paths.output_dir={tmp_path / 'outputs'}"]

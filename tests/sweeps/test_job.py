@@ -15,7 +15,6 @@ from hydra.core.global_hydra import GlobalHydra
 from hydra.utils import get_class
 from omegaconf import OmegaConf, open_dict
 from omegaconf.errors import InterpolationResolutionError
-from test_superglue_samples import write_samples
 
 from ptune.config.compose import config_dir
 from ptune.store import rows
@@ -90,7 +89,7 @@ def test_more_joblib_workers_than_gpus_is_refused_before_any_job(monkeypatch, tm
     assert gpu_slots.worker_count(-1) == os.cpu_count()
 
 
-def test_joblib_pool_of_2_writes_the_sequential_rows_one_gpu_per_worker(make_cfg, tmp_path):
+def test_joblib_pool_of_2_writes_the_sequential_rows_one_gpu_per_worker(make_cfg, tmp_path, write_samples):
     """4 tiny jobs on 2 workers (CUDA_VISIBLE_DEVICES=3,5 pretends 2 GPUs; torch still runs on the CPU)."""
     data = write_samples(tmp_path)
     results, outputs = tmp_path / "results", tmp_path / "outputs"
@@ -114,7 +113,7 @@ def test_joblib_pool_of_2_writes_the_sequential_rows_one_gpu_per_worker(make_cfg
 
 
 
-def test_failed_jobs_leave_the_others_running_and_skip_done_holds_across_workers(make_cfg, tmp_path):
+def test_failed_jobs_leave_the_others_running_and_skip_done_holds_across_workers(make_cfg, tmp_path, write_samples):
     """(rte, cb) x (seed 1, 2), CB's training file missing: rte seed 1 is done and skipped, rte seed 2 runs, both
     CB jobs fail at run time (the schema refuses bad values before a sweep starts); every job has its own run id."""
     data = write_samples(tmp_path)
@@ -162,7 +161,7 @@ def test_publishing_over_a_run_published_meanwhile_keeps_one_whole_folder(tmp_pa
     assert calls[0] == (staging.name, "rte-x") and calls[1][0] == "rte-x"
 
 
-def test_submitit_local_runs_a_job_end_to_end(tmp_path):
+def test_submitit_local_runs_a_job_end_to_end(tmp_path, write_samples):
     data = write_samples(tmp_path)
     results, outputs = tmp_path / "results", tmp_path / "outputs"
     done = ptune("run", "-m", "hydra/launcher=submitit_local", "method=prompt", *TINY, f"data_dir={data}",

@@ -6,7 +6,6 @@ import json
 import shutil
 
 import pytest
-from test_superglue_samples import write_samples
 
 import ptune.config.compose
 import ptune.sweeps.grid
@@ -82,7 +81,7 @@ def test_a_final_run_is_timed_by_the_search_rows_under_reuse_rows_from(tmp_path)
     assert summary([job], [tmp_path, search])[2] == "| rte | 0/1 | 0.5 |"
 
 
-def test_plan_main_times_the_final_runs_by_the_search_folder_its_sweep_reuses(tmp_path, capsys):
+def test_plan_main_times_the_final_runs_by_the_search_folder_its_sweep_reuses(tmp_path, capsys, write_samples):
     """main's own glue: the folders that time a job are its results_dir and its reuse_rows_from."""
     data = write_samples(tmp_path / "data")  # RTE's train file: SPLIT_SIZES["train"] = 6 examples
     results = tmp_path / "results"
@@ -170,7 +169,7 @@ def test_a_task_with_no_row_is_timed_per_token_by_rows_of_its_method_on_other_ta
     assert plan(tokens=None)[2] == "| boolq | 0/1 | 1 not timed |"  # its data could not be read
 
 
-def test_tokens_of_a_row_without_them_are_counted_from_its_saved_config(make_cfg, tmp_path):
+def test_tokens_of_a_row_without_them_are_counted_from_its_saved_config(make_cfg, tmp_path, write_samples):
     """Rows made before ptune recorded train_tokens: the plan tokenizes their training split again from the row's
     config (the data folder from the plan's own), and gets what a run counts."""
     from ptune.model.backbones import load_tokenizer

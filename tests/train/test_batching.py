@@ -3,15 +3,14 @@ less padding; and the tokenized splits cached across the runs of one process."""
 from __future__ import annotations
 
 import torch
-from test_runner import SMOKE
-from test_superglue_samples import write_samples
 
-from ptune.train import batching, feature_cache, inference, runner
+from ptune.train import batching, inference
 from ptune.train.batching import (
     epoch_batches,
     inference_batches,
     length_grouped_batches,
 )
+from tests.helpers import SMOKE
 
 
 def features_of_lengths(lengths):
@@ -69,7 +68,7 @@ def test_inference_batches_cover_every_feature_longest_first():
     assert widths == sorted(widths, reverse=True)
 
 
-def test_length_sorted_inference_returns_outputs_in_feature_order(make_cfg, tmp_path):
+def test_length_sorted_inference_returns_outputs_in_feature_order(make_cfg, tmp_path, write_samples):
     """Each feature's output equals the output of that feature alone (no padding leaks across the sort)."""
     from ptune.model.backbones import load_tokenizer
     from ptune.model.prompted import build_model
@@ -88,21 +87,3 @@ def test_length_sorted_inference_returns_outputs_in_feature_order(make_cfg, tmp_
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
 
 
-def test_a_sweep_in_one_process_tokenizes_each_split_once(make_cfg, tmp_path, monkeypatch):
-    from ptune.tasks.superglue.task import PairClassification
-
-    feature_cache.clear()
-    data = write_samples(tmp_path)
-    calls = []
-    original = PairClassification.features
-
-    def counting(self, examples, tokenizer, max_length):
-        calls.append(len(examples))
-        return original(self, examples, tokenizer, max_length)
-
-    monkeypatch.setattr(PairClassification, "features", counting)
-    for method in ("prompt", "ptv2"):
-        runner.execute(make_cfg(*SMOKE, f"method={method}", f"data_dir={data}"))
-    assert len(calls) == 3  # train, dev, test: once for both runs
-    runner.execute(make_cfg(*SMOKE, "method=ptv2", f"data_dir={data}", "task.max_length=32"))
-    assert len(calls) == 6  # another max length is another tokenization

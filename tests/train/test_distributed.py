@@ -9,7 +9,6 @@ import sys
 
 import pytest
 import torch
-from test_resume import write_rte
 
 from ptune.model.heads import HEADS
 from ptune.store import rows
@@ -24,7 +23,7 @@ EXACT = ("task=rte", "model=tiny-bert", "trainer=smoke", "trainer.precision=fp32
          "+model.tiny.hidden_dropout_prob=0", "+model.tiny.attention_probs_dropout_prob=0")
 
 
-def test_two_gloo_ranks_write_the_one_process_row(make_cfg, tmp_path):
+def test_two_gloo_ranks_write_the_one_process_row(make_cfg, tmp_path, write_rte):
     data = write_rte(tmp_path, size=40)
     overrides = (*EXACT, "method=ptv2", "method.prefix_dropout=0", f"data_dir={data}")
     results = tmp_path / "ddp"

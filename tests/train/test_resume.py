@@ -8,32 +8,13 @@ import signal
 from pathlib import Path
 
 import pytest
-from test_runner import SMOKE, ptune
-from test_superglue_samples import write_samples
 
 from ptune.model import device
 from ptune.store import rows
 from ptune.train import loop, resume, runner
+from tests.helpers import SMOKE
 
-WORDS = "the river bank holds money and stone while light music plays near an old town".split()
 TIMES = ("started", "finished", "train_seconds", "train_examples_per_second", "peak_memory_mib", "provenance")
-
-
-def write_rte(tmp_path: Path, size: int = 20) -> Path:
-    """RTE samples of varied lengths (so that length grouping has something to group)."""
-    data = write_samples(tmp_path)
-    lines = [json.dumps({"premise": " ".join(WORDS[: 3 + (i * 7) % 14]), "hypothesis": f"A {WORDS[i % 15]} exists.",
-                         "label": ["entailment", "not_entailment"][i % 2], "idx": i}) for i in range(size)]
-    (data / "super_glue" / "RTE" / "train.jsonl").write_text("\n".join(lines) + "\n")
-    return data
-
-
-def run_folder(cfg, row) -> Path:
-    return Path(cfg.paths.results_dir) / "runs" / row["run_id"]
-
-
-def prediction_files(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted((folder / "predictions").rglob("*")) if p.is_file()}
 
 
 def sigterm_at_step(monkeypatch, step: int) -> None:
@@ -52,7 +33,8 @@ def sigterm_at_step(monkeypatch, step: int) -> None:
 
 
 @pytest.mark.parametrize("method,stop_step", [("ptv2", 5), ("ptv2", 10), ("finetune", 7)])
-def test_resumed_run_writes_the_uninterrupted_row(make_cfg, tmp_path, monkeypatch, method, stop_step):
+def test_resumed_run_writes_the_uninterrupted_row(make_cfg, tmp_path, monkeypatch, method, stop_step, write_rte,
+                                                  prediction_files, run_folder):
     """20 examples, batch 2: 10 steps an epoch. Step 10 stops at the end of epoch 1, 5 and 7 mid-epoch."""
     data = write_rte(tmp_path)
     overrides = (*SMOKE, f"method={method}", f"data_dir={data}", "trainer.epochs=3", "trainer.batch_size=2",
@@ -79,7 +61,7 @@ def test_resumed_run_writes_the_uninterrupted_row(make_cfg, tmp_path, monkeypatc
     assert not resume.state_path(cfg.paths.output_dir, resumed["run_id"]).exists()  # a finished run leaves no state
 
 
-def test_resume_refuses_a_missing_state_or_a_changed_config(make_cfg, tmp_path, monkeypatch):
+def test_resume_refuses_a_missing_state_or_a_changed_config(make_cfg, tmp_path, monkeypatch, write_rte):
     data = write_rte(tmp_path)
     overrides = (*SMOKE, "method=ptv2", f"data_dir={data}", "trainer.epochs=2", "trainer.batch_size=2",
                  "trainer.max_train_examples=null")
@@ -109,7 +91,7 @@ def test_impossible_precision_fails_before_any_work(make_cfg, tmp_path, monkeypa
     assert device.autocast_dtype("auto", runner.torch.device("cpu")) is None
 
 
-def test_skip_done_skips_a_completed_run_only(make_cfg, tmp_path, monkeypatch):
+def test_skip_done_skips_a_completed_run_only(make_cfg, tmp_path, monkeypatch, write_samples):
     data = write_samples(tmp_path)
     first = runner.execute(make_cfg(*SMOKE, "method=prompt", f"data_dir={data}"))
 
@@ -123,7 +105,7 @@ def test_skip_done_skips_a_completed_run_only(make_cfg, tmp_path, monkeypatch):
         runner.execute(make_cfg(*SMOKE, "method=prompt", f"data_dir={data}", "seed=2", "skip_done=true"))
 
 
-def test_a_stopped_multirun_restarted_with_skip_done_runs_only_what_is_missing(tmp_path):
+def test_a_stopped_multirun_restarted_with_skip_done_runs_only_what_is_missing(tmp_path, ptune, write_samples):
     data = write_samples(tmp_path)
     results = tmp_path / "results"
     sweep = ("run", "-m", "method=prompt,ptv2", "task=rte", "model=tiny-bert", "trainer=smoke", f"data_dir={data}",
@@ -139,7 +121,7 @@ def test_a_stopped_multirun_restarted_with_skip_done_runs_only_what_is_missing(t
     assert sorted(r["method"] for r in rows.load_rows(results)) == ["prompt", "ptv2"]
 
 
-def test_sigterm_stops_a_sweep_with_its_state_saved(tmp_path):
+def test_sigterm_stops_a_sweep_with_its_state_saved(tmp_path, write_samples):
     """A real SIGTERM to `ptune run -m`: the running job saves its state and is recorded as resumable, the
     sweep's later jobs do not start, and the exit code says SIGTERM (143)."""
     import subprocess

@@ -2,11 +2,11 @@
 import json
 
 import pytest
-from conftest import METHODS, TINY_MODELS
 
 from ptune.tasks import build_task
 from ptune.tasks.data import DataFileError
 from ptune.train.runner import execute
+from tests.helpers import METHODS, TINY_MODELS
 
 FILLER = "The committee met again the following spring to review the records of every season. "
 

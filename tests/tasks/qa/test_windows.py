@@ -1,12 +1,12 @@
 """QA windows and answer search: answers in a later window, exact original characters, masked positions."""
 import pytest
 import torch
-from conftest import TINY_MODELS
 
 from ptune.config.compose import compose
 from ptune.model.backbones import load_tokenizer
 from ptune.tasks.qa.answers import best_answers
 from ptune.tasks.qa.windows import encode_windows
+from tests.helpers import TINY_MODELS
 
 
 def tokenizer_of(model: str):

@@ -1,17 +1,23 @@
-"""SuperGLUE tasks without shared data: hub rows map to the local layout, templates, predictions in the
-leaderboard's form, scores worked out by hand, and errors that name the file / line / path."""
+"""SuperGLUE tasks: every task loads the samples written here and runs end to end on them (ptv2, tiny-bert,
+trainer=smoke); hub rows map to the local layout, templates, predictions in the leaderboard's form, scores
+worked out by hand, and errors that name the file / line / path; on the real copies in ../shared/data (skipped
+where they are absent), the official counts and features a tiny tokenizer takes."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
-from test_superglue_samples import superglue_tasks, write_samples
 
 from ptune.config.compose import compose
 from ptune.model.backbones import load_tokenizer
 from ptune.tasks import build_task
 from ptune.tasks.data import DataFileError
+from ptune.train.batching import TENSOR_KEYS
+from ptune.train.runner import execute
+from tests.helpers import superglue_tasks
+from tests.samples import MAKERS
 
 SUPERGLUE = superglue_tasks()
 
@@ -23,6 +29,31 @@ def make_task(name, data_dir=None, overrides=()):
 @pytest.fixture(scope="module")
 def tokenizer():
     return load_tokenizer(compose(["model=tiny-bert"]).model)
+
+
+@pytest.mark.parametrize("name", SUPERGLUE)
+def test_every_superglue_task_has_a_sample_that_loads(name, tmp_path, write_samples):
+    cfg = compose([f"task={name}"])
+    assert cfg.task.local_name in MAKERS, f"add a sample maker for {cfg.task.local_name} in tests/samples.py"
+    task = build_task(cfg.task, write_samples(tmp_path))
+    assert task.examples("train") and task.examples("dev") and task.examples("test")
+
+
+@pytest.mark.parametrize("name", SUPERGLUE)
+def test_task_runs_end_to_end_and_writes_leaderboard_files(name, tmp_path, make_cfg, run_folder, write_samples):
+    data_dir = write_samples(tmp_path / "data")
+    cfg = make_cfg(f"task={name}", "model=tiny-bert", "method=ptv2", "prompt_length=4", "trainer=smoke",
+                   f"data_dir={data_dir}", "task.max_length=64")
+    row = execute(cfg)
+    assert row["status"] == "completed"
+    assert set(row["metrics"]["dev"]["best"]) == set(cfg.task.metrics)
+    assert row["metrics"]["test"]["best"] is None  # official test files carry no labels
+    run_folder = Path(cfg.paths.results_dir) / "runs" / row["run_id"]
+    for split in ("dev", "test"):
+        path = run_folder / "predictions" / split / f"{cfg.task.local_name}.jsonl"
+        lines = [json.loads(line) for line in path.read_text().splitlines()]
+        assert lines and all("idx" in line and ("label" in line or "passage" in line) for line in lines)
+
 
 
 # The same example as a local jsonl record and as the hub's (aps/super_glue) row, written out by hand.
@@ -65,7 +96,7 @@ def test_hub_row_and_local_record_give_the_same_example(name, tmp_path, monkeypa
     assert from_hub == [expected]
 
 
-def test_multirc_and_record_hub_rows_match_the_flattened_local_files(tmp_path, monkeypatch):
+def test_multirc_and_record_hub_rows_match_the_flattened_local_files(tmp_path, monkeypatch, write_samples):
     data_dir = write_samples(tmp_path)
     multirc_hub = [{"paragraph": "The river is near a town. The town has a lake.",
                     "question": "What is near the river?", "answer": "A town",
@@ -143,7 +174,7 @@ def fake_outputs(task, features, seed=0):
 
 
 @pytest.mark.parametrize("name", SUPERGLUE)
-def test_predictions_are_written_in_the_leaderboard_form(name, tmp_path, tokenizer):
+def test_predictions_are_written_in_the_leaderboard_form(name, tmp_path, tokenizer, write_samples):
     task = make_task(name, write_samples(tmp_path / "data"))
     for split in ("dev", "test"):
         examples = task.examples(split)
@@ -175,14 +206,14 @@ def check_leaderboard_lines(task, examples, lines):
     assert {line["label"] for line in lines} <= (allowed[task.name] if task.name in allowed else set(task.cfg.labels))
 
 
-def test_copa_features_hold_one_token_list_per_choice(tmp_path, tokenizer):
+def test_copa_features_hold_one_token_list_per_choice(tmp_path, tokenizer, write_samples):
     task = make_task("copa", write_samples(tmp_path))
     features = task.features(task.examples("dev"), tokenizer, 16)
     assert all(len(f["input_ids"]) == 2 and len(f["attention_mask"]) == 2 for f in features)
     assert [f["labels"] for f in features] == [0, 1, 0, 1]
 
 
-def test_record_scores_one_candidate_per_query_by_hand(tmp_path, tokenizer):
+def test_record_scores_one_candidate_per_query_by_hand(tmp_path, tokenizer, write_samples):
     task = make_task("record", write_samples(tmp_path))
     examples = task.examples("dev")[:2]  # gold: query 100 -> Paris, query 101 -> Berlin
     features = task.features(examples, tokenizer, 64)
@@ -196,7 +227,7 @@ def test_record_scores_one_candidate_per_query_by_hand(tmp_path, tokenizer):
     assert task.score(examples, predictions) == {"em": 50.0, "f1": 50.0}
 
 
-def test_multirc_scores_by_hand(tmp_path, tokenizer):
+def test_multirc_scores_by_hand(tmp_path, tokenizer, write_samples):
     task = make_task("multirc", write_samples(tmp_path))
     examples = task.examples("dev")[:4]  # passage 0: questions 0 and 1, gold labels 0 1 / 0 1
     assert [e["label"] for e in examples] == [0, 1, 0, 1]
@@ -204,3 +235,51 @@ def test_multirc_scores_by_hand(tmp_path, tokenizer):
     predictions = task.predict(examples, task.features(examples, tokenizer, 64), outputs)
     # tp 2, fp 1, fn 0 -> F1a = 4 / 5; question 0 all right, question 1 not -> EM 1 / 2
     assert task.score(examples, predictions) == pytest.approx({"f1a": 80.0, "em": 50.0})
+
+
+# Examples per split as ../shared/data/README.md gives them (MultiRC: answer options; ReCoRD: queries).
+OFFICIAL_COUNTS = {
+    "RTE": {"train": 2490, "dev": 277, "test": 3000}, "CB": {"train": 250, "dev": 56, "test": 250},
+    "BoolQ": {"train": 9427, "dev": 3270, "test": 3245}, "COPA": {"train": 400, "dev": 100, "test": 500},
+    "WiC": {"train": 5428, "dev": 638, "test": 1400}, "WSC": {"train": 554, "dev": 104, "test": 146},
+    "MultiRC": {"train": 27243, "dev": 4848, "test": 9693},
+    "ReCoRD": {"train": 100730, "dev": 10000, "test": 10000},
+}
+
+
+@pytest.mark.parametrize("name", SUPERGLUE)
+def test_local_loader_reads_the_real_files(name, real_data_dir, tokenizer):
+    task = build_task(compose([f"task={name}"]).task, real_data_dir)
+    present = [split for split in ("train", "dev", "test") if task.has_split(split)]
+    if not present:
+        pytest.skip(f"no super_glue/{task.cfg.local_name} files in {real_data_dir}")
+    for split in present:
+        examples = task.examples(split)
+        assert len(examples) == OFFICIAL_COUNTS[task.cfg.local_name][split], split
+        unlabelled = task.score(examples[:8], task_predictions_of_gold(task, examples[:8])) is None
+        assert unlabelled == (split == "test"), split
+        features = task.features(examples[:8], tokenizer, task.cfg.max_length)
+        check_features(task, features, tokenizer)
+
+
+def task_predictions_of_gold(task, examples):
+    """Predictions that copy the gold labels where there are any (enough to ask score() if it scores)."""
+    if task.name == "record":
+        return [{"idx": e["idx"]["query"], "label": (e["answers"] or [""])[0]} for e in examples]
+    if task.name in ("copa", "multirc"):
+        return [{"idx": e["idx"], "label": e["label"] or 0} for e in examples]
+    return [{"idx": e["idx"], "label": task.cfg.labels[e["label"] or 0]} for e in examples]
+
+
+def check_features(task, features, tokenizer):
+    assert features
+    for feature in features:
+        sequences = feature["input_ids"] if task.head == "multiple_choice" else [feature["input_ids"]]
+        masks = feature["attention_mask"] if task.head == "multiple_choice" else [feature["attention_mask"]]
+        for ids, mask in zip(sequences, masks):
+            assert 2 < len(ids) <= task.cfg.max_length and len(mask) == len(ids)
+            assert all(0 <= i < tokenizer.vocab_size for i in ids)
+            assert ids[0] == tokenizer.cls_token_id and ids.count(tokenizer.sep_token_id) == 2  # a pair
+        limit = 2 if task.head == "multiple_choice" or task.num_labels == 2 else task.num_labels
+        assert feature["labels"] == -100 or 0 <= feature["labels"] < limit
+        assert set(feature) & set(TENSOR_KEYS) >= {"input_ids", "attention_mask", "labels"}

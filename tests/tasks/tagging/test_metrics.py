@@ -1,16 +1,15 @@
-"""Entity-level scores against conlleval's counting, worked by hand, and the tag-notation conversions."""
+"""Entity-level scores against conlleval's counting, worked by hand: the strict IOB2 reading and conlleval's own."""
 from __future__ import annotations
 
 import random
 
 import pytest
 
-from ptune.tasks.tagging.formats import brackets_to_bio, iob1_to_iob2, spans_to_bio
 from ptune.tasks.tagging.metrics import (
+    conlleval_scores,
     entity_scores,
     f1_with_standard_error,
     strict_iob2,
-    without_types,
 )
 
 
@@ -95,22 +94,16 @@ def test_strict_iob2_keeps_exactly_what_strict_mode_scores():
         assert entity_scores(gold, raw) == entity_scores(gold, [strict_iob2(raw[0])])
 
 
-def test_iob1_to_iob2():
-    iob1 = ["I-ORG", "I-ORG", "O", "I-PER", "B-PER", "I-PER", "I-LOC", "O", "I-MISC"]
-    assert iob1_to_iob2(iob1) == ["B-ORG", "I-ORG", "O", "B-PER", "B-PER", "I-PER", "B-LOC", "O", "B-MISC"]
-
-
-def test_brackets_to_bio():
-    column = ["(A0*", "*", "*)", "(V*)", "(A1*", "*)", "*", "(AM-TMP*)"]
-    assert brackets_to_bio(column) == ["B-A0", "I-A0", "I-A0", "B-V", "B-A1", "I-A1", "O", "B-AM-TMP"]
-    assert brackets_to_bio(["*", "(C-V*)", "(R-A0*", "*)"]) == ["O", "B-C-V", "B-R-A0", "I-R-A0"]
-    for bad in (["(A0*", "(A1*)", "*)"], ["(A0*", "*"], ["*)"]):
-        with pytest.raises(ValueError):
-            brackets_to_bio(bad)
-
-
-def test_spans_to_bio_and_without_types():
-    assert spans_to_bio(5, [(3, 5, "Loc"), (0, 1, "Peop")]) == ["B-Peop", "O", "O", "B-Loc", "I-Loc"]
-    with pytest.raises(ValueError):
-        spans_to_bio(3, [(0, 2, "Loc"), (1, 3, "Org")])
-    assert without_types(["B-A0", "B-V", "I-V", "O"], {"V"}) == ["B-A0", "O", "O", "O"]
+def test_conlleval_and_strict_readings_against_counts_by_hand():
+    gold = [["B-PER", "I-PER", "O", "B-LOC", "O", "B-ORG", "I-ORG"]]
+    predicted = [["I-PER", "I-PER", "O", "B-LOC", "O", "B-ORG", "I-LOC"]]
+    # conlleval: gold chunks PER(0-1), LOC(3), ORG(5-6) = 3; predicted chunks PER(0-1) (an I- after O starts a
+    # chunk), LOC(3), ORG(5) and LOC(6) (a type change starts a new chunk) = 4; correct PER, LOC = 2.
+    # P = 2/4, R = 2/3, F1 = 2PR/(P+R) = 4/7.
+    scores = conlleval_scores(gold, predicted)
+    assert scores["precision_conlleval"] == pytest.approx(50.0)
+    assert scores["recall_conlleval"] == pytest.approx(200 / 3)
+    assert scores["f1_conlleval"] == pytest.approx(400 / 7)
+    # strict IOB2: the leading I-PER I-PER is no entity, I-LOC after B-ORG is none either: predicted LOC(3),
+    # ORG(5) = 2, correct LOC = 1: P = 1/2, R = 1/3, F1 = 2/5.
+    assert entity_scores(gold, predicted) == pytest.approx({"precision": 50.0, "recall": 100 / 3, "f1": 40.0})

@@ -6,7 +6,6 @@ import math
 
 import pytest
 import torch
-from conftest import METHODS, TASKS, TINY_MODELS
 
 from ptune.config.compose import compose
 from ptune.model.backbones import load_tokenizer
@@ -14,6 +13,7 @@ from ptune.model.prompted import build_model
 from ptune.tasks import build_task
 from ptune.train.batching import collate
 from ptune.train.runner import execute
+from tests.helpers import METHODS, TASKS, TINY_MODELS
 
 # IOB1 as in the original release: entities start with I-, B- only between touching entities of one type.
 CONLL03_SAMPLE = """-DOCSTART- -X- O O
@@ -151,3 +151,15 @@ def test_conll03_real_counts(real_data_dir):
     task = build_task(compose(["task=conll03"]).task, real_data_dir)
     counts = {split: len(task.examples(split)) for split in ("train", "dev", "test")}
     assert counts == {"train": 14041, "dev": 3250, "test": 3453}
+
+
+def test_tagging_rows_carry_both_readings_and_both_prediction_files(make_cfg, tmp_path):
+    task = build_task(make_cfg("task=conll03").task, None)
+    examples = [{"id": "0", "words": ["Jim", "left", "Rome"], "tags": ["B-PER", "O", "B-LOC"]}]
+    predictions = [{"id": "0", "words": examples[0]["words"], "gold": examples[0]["tags"],
+                    "predicted": ["O", "O", "B-LOC"], "predicted_raw": ["I-PER", "O", "B-LOC"]}]
+    scores = task.score(examples, predictions)
+    assert (scores["f1"], scores["f1_conlleval"]) == (pytest.approx(200 / 3), pytest.approx(100.0))
+    task.write_predictions(predictions, tmp_path, "test")
+    assert (tmp_path / "test.raw.conll").read_text().splitlines()[0] == "Jim B-PER I-PER"
+    assert (tmp_path / "test.conll").read_text().splitlines()[0] == "Jim B-PER O"
