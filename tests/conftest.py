@@ -26,6 +26,14 @@ def shared_data_dir() -> Path | None:
     return None
 
 
+def pytest_collection_modifyitems(items):
+    """A test that reads the real data carries the slow marker (pyproject.toml says what slow means)."""
+    unmarked = [item.nodeid for item in items
+                if "real_data_dir" in getattr(item, "fixturenames", ()) and item.get_closest_marker("slow") is None]
+    if unmarked:
+        raise pytest.UsageError(f"mark these @pytest.mark.slow (they take real_data_dir): {', '.join(unmarked)}")
+
+
 @pytest.fixture
 def real_data_dir() -> Path:
     found = shared_data_dir()

@@ -67,6 +67,7 @@ def test_a_split_run_writes_a_labelled_row(make_cfg, tmp_path):
     assert row["config"]["task"]["split_dev"] == 2
 
 
+@pytest.mark.slow
 def test_real_boolq_dev_split(real_data_dir):
     task = build_task(compose(["task=boolq", "task.split_dev=0.25"]).task, real_data_dir)
     train, dev = task.examples("train"), task.examples("dev")

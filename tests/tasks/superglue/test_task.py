@@ -247,6 +247,7 @@ OFFICIAL_COUNTS = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", SUPERGLUE)
 def test_local_loader_reads_the_real_files(name, real_data_dir, tokenizer):
     task = build_task(compose([f"task={name}"]).task, real_data_dir)

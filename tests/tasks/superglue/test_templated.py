@@ -92,6 +92,7 @@ def test_copa_keeps_the_premise_stop_as_the_official_code(tmp_path):
     assert old.choice_pairs(example)[0] == ("The man turned on the faucet so", "The toilet filled with water.")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, record, line", [("WiC", WIC_VAL_0, 0), ("WSC", WSC_VAL_0, 0), ("COPA", COPA_VAL_0, 0),
                                                 ("WSC", WSC_TRAIN_16, 16)])
 def test_the_hand_written_records_are_the_real_ones(real_data_dir, name, record, line):

@@ -147,6 +147,7 @@ def test_every_method_and_backbone_tags(tmp_path, make_cfg, method, model):
         assert len(written) == len(task.examples(split)) and all(len(l) == 3 for s in written for l in s)
 
 
+@pytest.mark.slow
 def test_conll03_real_counts(real_data_dir):
     task = build_task(compose(["task=conll03"]).task, real_data_dir)
     counts = {split: len(task.examples(split)) for split in ("train", "dev", "test")}
