@@ -1,5 +1,6 @@
-"""The command line as a user meets it: one-line errors with the key and the fix, exit codes, the run log,
-`ptune eval` of a saved run, and the Optuna example searching two tiny trials."""
+"""The command line as a user meets it: the commands and "did you mean", one-line errors with the key and the
+fix, exit codes, the run log, `ptune eval` of a saved run, the Optuna example searching two tiny trials, and a
+sweep of the four methods into one table."""
 from __future__ import annotations
 
 import json
@@ -35,7 +36,7 @@ def test_help_lists_eval(ptune):
     assert result.returncode == 0 and "ptune eval" in result.stdout and "eval " in result.stdout
 
 
-@pytest.mark.parametrize("override,fragments", [  # more wrong values, in process: tests/test_checks.py
+@pytest.mark.parametrize("override,fragments", [  # more wrong values, in process: tests/config/test_checks.py
     ("method.lr=abc", ["error: method.lr=abc", "could not be converted to Float"]),
     ("trainer.epochs=0", ["error: trainer.epochs=0: expected an integer >= 1"]),
     ("prompt_length=100000", ["error: prompt_length=100000", "512 positions", "Lower prompt_length"]),

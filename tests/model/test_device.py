@@ -1,5 +1,6 @@
-"""On a CUDA device: every method computes there what it computes on the CPU, and a bf16 run completes with
-CUDA memory figures. Skipped without CUDA; scripts/gpu_check.sh runs them (`pytest -m cuda`)."""
+"""Devices and precision. On a CUDA device (tests marked cuda, skipped without one; scripts/gpu_check.sh runs
+them): every method computes there what it computes on the CPU, and a bf16 run completes with CUDA memory figures.
+On any device: frozen linears stored in bf16 compute the same numbers and release the checkpoint's memory map."""
 from __future__ import annotations
 
 import math
@@ -11,10 +12,11 @@ import torch
 from ptune.train.runner import execute
 from tests.helpers import METHODS, PAIRS, TINY_MODELS
 
-pytestmark = [pytest.mark.cuda,
-              pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")]
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 
 
+@pytest.mark.cuda
+@needs_cuda
 @pytest.mark.parametrize("model_name", TINY_MODELS)
 @pytest.mark.parametrize("method", METHODS)
 def test_cuda_logits_and_gradients_match_the_cpu(model_name, method, build, encode):
@@ -36,6 +38,8 @@ def test_cuda_logits_and_gradients_match_the_cpu(model_name, method, build, enco
         torch.testing.assert_close(cuda_grads[name], cpu_grads[name], atol=1e-4, rtol=1e-3, msg=name)
 
 
+@pytest.mark.cuda
+@needs_cuda
 @pytest.mark.parametrize("method", METHODS)
 def test_bf16_run_on_cuda_completes_with_cuda_memory(method, tmp_path, make_cfg, write_samples):
     data_dir = write_samples(tmp_path / "data")

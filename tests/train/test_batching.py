@@ -1,5 +1,5 @@
 """Length-grouped training batches and length-sorted inference: every example once, the same order per seed,
-less padding; and the tokenized splits cached across the runs of one process."""
+less padding."""
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,4 @@
-"""The runner end to end: rows with provenance, failures that leave no success, the CLI, unknown names."""
+"""The runner end to end: rows with provenance, failures that leave no success, what the row records."""
 from __future__ import annotations
 
 import json
