@@ -55,4 +55,5 @@ def run_folder(cfg, row) -> Path:
 
 
 def prediction_files(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted((folder / "predictions").rglob("*")) if p.is_file()}
+    files = sorted((folder / "predictions").rglob("*"))
+    return {str(p.relative_to(folder)): p.read_bytes() for p in files if p.is_file()}
