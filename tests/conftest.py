@@ -1,4 +1,7 @@
-"""Shared test fixtures: offline, tiny models, composed configs, the real data folder when present."""
+"""Shared test fixtures: offline, tiny models, composed configs, sample data, the real data folder when present.
+
+The builders are fixtures that hand out functions (tests call them with their own arguments); the config choices
+tests parametrize over are in tests/helpers.py, since pytest reads them before any fixture exists."""
 from __future__ import annotations
 
 import os
@@ -10,13 +13,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
-from ptune.config.compose import compose, config_dir  # noqa: E402
+from ptune.config.compose import compose  # noqa: E402
 from ptune.store import find, write  # noqa: E402
 from ptune.store.row import Row  # noqa: E402
-
-TINY_MODELS = sorted(p.stem for p in (config_dir() / "model").glob("tiny-*.yaml"))
-METHODS = sorted(p.stem for p in (config_dir() / "method").glob("*.yaml"))
-TASKS = sorted(p.stem for p in (config_dir() / "task").glob("*.yaml"))
+from tests import helpers, samples  # noqa: E402
 
 
 def shared_data_dir() -> Path | None:
@@ -26,6 +26,14 @@ def shared_data_dir() -> Path | None:
         if candidate and Path(candidate).is_dir():
             return Path(candidate)
     return None
+
+
+def pytest_collection_modifyitems(items):
+    """A test that reads the real data carries the slow marker (pyproject.toml says what slow means)."""
+    unmarked = [item.nodeid for item in items
+                if "real_data_dir" in getattr(item, "fixturenames", ()) and item.get_closest_marker("slow") is None]
+    if unmarked:
+        raise pytest.UsageError(f"mark these @pytest.mark.slow (they take real_data_dir): {', '.join(unmarked)}")
 
 
 @pytest.fixture
@@ -69,3 +77,45 @@ def write_row():
         return folder
 
     return build
+
+
+@pytest.fixture
+def write_samples():
+    """write_samples(root) -> root: tiny SuperGLUE files of every task under root (use as data_dir)."""
+    return samples.write_samples
+
+
+@pytest.fixture
+def write_rte():
+    """write_rte(root, size=20) -> root: write_samples with an RTE train file of `size` examples of varied lengths."""
+    return samples.write_rte
+
+
+@pytest.fixture
+def ptune():
+    """ptune(*args, cwd=None): the CLI in a subprocess, offline -> CompletedProcess with text stdout / stderr."""
+    return helpers.ptune
+
+
+@pytest.fixture
+def build():
+    """build(model, method, *overrides, task=..., max_length=64) -> (PromptedModel, tokenizer, cfg), prompt_length 5."""
+    return helpers.build
+
+
+@pytest.fixture
+def encode():
+    """encode(tokenizer, pairs, **tokenizer_kwargs) -> a padded batch of sentence pairs (helpers.PAIRS)."""
+    return helpers.encode
+
+
+@pytest.fixture
+def run_folder():
+    """run_folder(cfg, row) -> results_dir/runs/<run id>."""
+    return helpers.run_folder
+
+
+@pytest.fixture
+def prediction_files():
+    """prediction_files(run folder) -> {relative path: bytes} of every file under its predictions/."""
+    return helpers.prediction_files

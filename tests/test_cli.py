@@ -1,5 +1,6 @@
-"""The command line as a user meets it: one-line errors with the key and the fix, exit codes, the run log,
-`ptune eval` of a saved run, and the Optuna example searching two tiny trials."""
+"""The command line as a user meets it: the commands and "did you mean", one-line errors with the key and the
+fix, exit codes, the run log, `ptune eval` of a saved run, the Optuna example searching two tiny trials, and a
+sweep of the four methods into one table."""
 from __future__ import annotations
 
 import json
@@ -8,12 +9,11 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-from test_runner import SMOKE, ptune
-from test_superglue_samples import write_samples
 
 from ptune import cli
 from ptune.store.find import completed_rows
 from ptune.train import checkpoint, runner
+from tests.helpers import SMOKE
 
 
 def paths(tmp_path) -> list[str]:
@@ -31,35 +31,35 @@ def assert_clean_error(result, code: int, *fragments: str) -> str:
     return line
 
 
-def test_help_lists_eval():
+def test_help_lists_eval(ptune):
     result = ptune("--help")
     assert result.returncode == 0 and "ptune eval" in result.stdout and "eval " in result.stdout
 
 
-@pytest.mark.parametrize("override,fragments", [  # more wrong values, in process: tests/test_checks.py
+@pytest.mark.parametrize("override,fragments", [  # more wrong values, in process: tests/config/test_checks.py
     ("method.lr=abc", ["error: method.lr=abc", "could not be converted to Float"]),
     ("trainer.epochs=0", ["error: trainer.epochs=0: expected an integer >= 1"]),
     ("prompt_length=100000", ["error: prompt_length=100000", "512 positions", "Lower prompt_length"]),
 ])
-def test_bad_config_values_fail_before_any_work_with_exit_code_2(override, fragments, tmp_path):
+def test_bad_config_values_fail_before_any_work_with_exit_code_2(override, fragments, tmp_path, ptune):
     result = ptune("run", *SMOKE, f"data_dir={tmp_path / 'unused'}", *paths(tmp_path), override)
     assert_clean_error(result, 2, *fragments)
     assert not (tmp_path / "results").exists()  # refused before a run started: no row, no failure record
 
 
-def test_verbose_shows_the_traceback(tmp_path):
+def test_verbose_shows_the_traceback(tmp_path, ptune):
     result = ptune("run", "--verbose", *SMOKE, *paths(tmp_path), "trainer.epochs=0")
     assert result.returncode == 2 and "Traceback" in result.stderr and "error: trainer.epochs=0" in result.stderr
 
 
-def test_missing_data_file_is_a_failed_run_with_exit_code_1(tmp_path):
+def test_missing_data_file_is_a_failed_run_with_exit_code_1(tmp_path, ptune):
     result = ptune("run", *SMOKE, f"data_dir={tmp_path / 'nowhere'}", *paths(tmp_path))
     assert_clean_error(result, 1, f"{tmp_path / 'nowhere'}/super_glue/RTE/train.jsonl", "Set data_dir=")
     [failure] = (tmp_path / "results" / "runs").glob("*/failed-*.json")  # nothing lost
     assert json.loads(failure.read_text())["status"] == "failed"
 
 
-def test_unknown_label_names_file_line_and_labels(tmp_path):
+def test_unknown_label_names_file_line_and_labels(tmp_path, ptune, write_samples):
     data = write_samples(tmp_path)
     train = data / "super_glue" / "RTE" / "train.jsonl"
     records = train.read_text().splitlines()
@@ -70,7 +70,7 @@ def test_unknown_label_names_file_line_and_labels(tmp_path):
     assert list((tmp_path / "results" / "runs").glob("*/failed-*.json"))
 
 
-def test_run_logs_to_its_folder_and_eval_reproduces_the_row(tmp_path):
+def test_run_logs_to_its_folder_and_eval_reproduces_the_row(tmp_path, ptune, write_samples):
     """Train tiny through the CLI, then `ptune eval` the saved run: the row's dev metrics and predictions."""
     data = write_samples(tmp_path)
     trained = ptune("run", *SMOKE, f"data_dir={data}", *paths(tmp_path), "trainer.save_checkpoint=true",
@@ -91,7 +91,7 @@ def test_run_logs_to_its_folder_and_eval_reproduces_the_row(tmp_path):
 
 @pytest.mark.parametrize("method,extra", [("finetune", []), ("prefix", ["trainer.fold_prefix=true"]),
                                           ("bitfit", [])])
-def test_eval_round_trip_in_process(method, extra, make_cfg, tmp_path, capsys):
+def test_eval_round_trip_in_process(method, extra, make_cfg, tmp_path, capsys, write_samples):
     data = write_samples(tmp_path)
     cfg = make_cfg(*SMOKE, f"method={method}", f"data_dir={data}", "trainer.save_checkpoint=true",
                    "trainer.batch_size=2", *extra)
@@ -111,7 +111,7 @@ def test_eval_round_trip_in_process(method, extra, make_cfg, tmp_path, capsys):
                                        / "RTE.jsonl").read_text()
 
 
-def test_eval_refuses_a_checkpoint_that_does_not_fit(make_cfg, tmp_path, capsys):
+def test_eval_refuses_a_checkpoint_that_does_not_fit(make_cfg, tmp_path, capsys, write_samples):
     data = write_samples(tmp_path)
     cfg = make_cfg(*SMOKE, "method=ptv2", f"data_dir={data}", "trainer.save_checkpoint=true")
     row = runner.execute(cfg)
@@ -136,7 +136,7 @@ def test_eval_refuses_a_checkpoint_that_does_not_fit(make_cfg, tmp_path, capsys)
     assert cli.main(["eval", "run=no-such-run", f"paths.results_dir={cfg.paths.results_dir}"]) == 2
 
 
-def test_optuna_example_runs_two_trials_and_reports_the_best(tmp_path):
+def test_optuna_example_runs_two_trials_and_reports_the_best(tmp_path, ptune, write_samples):
     pytest.importorskip("hydra_plugins.hydra_optuna_sweeper")
     data = write_samples(tmp_path)
     result = ptune("run", "hparams_search=ptv2_lr", *SMOKE, f"data_dir={data}", *paths(tmp_path),
@@ -151,7 +151,7 @@ def test_optuna_example_runs_two_trials_and_reports_the_best(tmp_path):
 
 
 
-def test_save_last_keeps_the_last_epoch_beside_the_best(tmp_path, monkeypatch, capsys):
+def test_save_last_keeps_the_last_epoch_beside_the_best(tmp_path, monkeypatch, capsys, write_samples):
     """trainer.save_last=true writes the last epoch's weights beside the best epoch's, and `ptune eval weights=last`
     scores them. Dev scores are made to fall (best epoch 1 of 3) in one run and to rise (best epoch 3) in a second,
     identical run, whose best checkpoint is then the first run's last epoch."""
@@ -199,3 +199,28 @@ def test_save_last_keeps_the_last_epoch_beside_the_best(tmp_path, monkeypatch, c
     assert printed[0]["metrics"] == printed[1]["metrics"]
     assert cli.main([*args, "weights=first"]) == 2
     assert "error: weights='first': expected one of ['best', 'last']" in capsys.readouterr().err
+
+
+def test_cli_help_lists_the_commands(ptune):
+    result = ptune("--help")
+    assert result.returncode == 0 and "run" in result.stdout and "table" in result.stdout
+    wrong = ptune("tabel")
+    assert wrong.returncode == 2 and "Did you mean 'table'" in wrong.stderr
+
+
+def test_cli_sweeps_four_methods_into_one_table(tmp_path, ptune, write_samples):
+    """The issue's acceptance command, on a sample the test writes."""
+    data = write_samples(tmp_path)
+    results = tmp_path / "results"
+    sweep = ptune("run", "-m", "method=finetune,prompt,prefix,ptv2", "task=rte", "model=tiny-roberta",
+                  "trainer=smoke", f"data_dir={data}", f"paths.results_dir={results}",
+                  f"paths.output_dir={tmp_path / 'outputs'}")
+    assert sweep.returncode == 0, sweep.stderr[-3000:]
+    assert sorted(r.method for r in completed_rows(results)) == ["finetune, prefix, prompt, ptv2".split(", ")][0]
+    table = ptune("table", "--results", str(results), "--out", str(tmp_path / "tables"))
+    assert table.returncode == 0, table.stderr[-3000:]
+    text = (tmp_path / "tables" / "superglue.md").read_text()
+    scores, rest = text.split("\nSelection:")
+    selection, last = rest.split("\nLast epoch:")
+    for table in (scores, selection, last):
+        assert len([line for line in table.splitlines() if line.startswith("| tiny-roberta")]) == 4, text

@@ -1,0 +1,59 @@
+"""What several test modules share that is no fixture: the config choices they parametrize over (read when pytest
+collects) and the plain builders conftest's fixtures hand out (build, encode, ptune, run_folder, ...)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+
+import torch
+
+from ptune.config.compose import compose, config_dir
+from ptune.model.backbones import load_tokenizer
+from ptune.model.prompted import build_model
+
+TINY_MODELS = sorted(p.stem for p in (config_dir() / "model").glob("tiny-*.yaml"))
+METHODS = sorted(p.stem for p in (config_dir() / "method").glob("*.yaml"))
+TASKS = sorted(p.stem for p in (config_dir() / "task").glob("*.yaml"))
+
+# the smallest run: RTE on tiny-bert with trainer=smoke (add method=... and data_dir=...)
+SMOKE = ("task=rte", "model=tiny-bert", "trainer=smoke")
+
+# two sentence pairs of different lengths, for encode(tokenizer, PAIRS)
+PAIRS = [("The cat sat on the mat.", "A cat is sitting."), ("Rain fell all day long in town.", "It was dry.")]
+CLASSIFICATION = SimpleNamespace(head="classification", num_labels=3, words_pretokenized=False)
+
+
+def superglue_tasks() -> list[str]:
+    """Every conf/task/*.yaml of family superglue."""
+    return [name for name in TASKS if compose([f"task={name}"]).task.get("family") == "superglue"]
+
+
+def build(model: str, method: str, *overrides: str, task=CLASSIFICATION, max_length: int = 64):
+    """(PromptedModel, tokenizer, cfg) of model x method with prompt_length=5, seeded."""
+    cfg = compose([f"model={model}", f"method={method}", "prompt_length=5", *overrides])
+    torch.manual_seed(0)
+    return build_model(cfg.model, cfg.method, task, max_length), load_tokenizer(cfg.model), cfg
+
+
+def encode(tokenizer, pairs, **kwargs):
+    first, second = zip(*pairs)
+    return dict(tokenizer(list(first), list(second), return_tensors="pt", **({"padding": True} | kwargs)))
+
+
+def ptune(*args, cwd=None):
+    """`ptune <args>` in a subprocess, offline; the CompletedProcess with its text output."""
+    env = os.environ | {"HF_HUB_OFFLINE": "1"}
+    return subprocess.run([sys.executable, "-m", "ptune.cli", *args], capture_output=True, text=True, env=env,
+                          cwd=cwd, timeout=600)
+
+
+def run_folder(cfg, row) -> Path:
+    return Path(cfg.paths.results_dir) / "runs" / row["run_id"]
+
+
+def prediction_files(folder: Path) -> dict[str, bytes]:
+    files = sorted((folder / "predictions").rglob("*"))
+    return {str(p.relative_to(folder)): p.read_bytes() for p in files if p.is_file()}
