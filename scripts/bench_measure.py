@@ -59,11 +59,10 @@ def measure_ptune(spec: dict, device) -> dict:
             "precision_used": ptune_precision(row, cfg, device), "device": str(device)}
 
 
-def ptune_precision(row: dict, cfg, device) -> str:
+def ptune_precision(row, cfg, device) -> str:
     """What ptune's run actually computed in: the row's own record if it keeps one, else the runner's rule."""
-    for record in (row.get("hyperparameters") or {}, row):
-        if isinstance(record.get("precision_used"), str):
-            return record["precision_used"]
+    if isinstance(row.hyperparameters.get("precision_used"), str):
+        return row.hyperparameters["precision_used"]
     from ptune.model.device import autocast_dtype
 
     dtype = autocast_dtype(cfg.trainer.precision, device)

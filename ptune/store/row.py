@@ -67,13 +67,6 @@ class Row:
         return cls(**{k: v for k, v in data.items() if k in names},
                    extra={k: v for k, v in data.items() if k not in names})
 
-    # Read like the JSON object too (row["task"], row.get("data")), for code written against dict rows.
-    def __getitem__(self, key: str):
-        return self.to_json()[key]
-
-    def get(self, key: str, default=None):
-        return self.to_json().get(key, default)
-
 
 def upgrade(data: dict) -> dict:
     """A row's JSON in any format ever written, as the current format reads it. The one place for old rows.

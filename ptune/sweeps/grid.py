@@ -10,8 +10,9 @@ import yaml
 from omegaconf import DictConfig
 
 from ptune.config.compose import compose, config_dir
+from ptune.store.find import completed_row
 from ptune.store.reuse import find_twin
-from ptune.store.rows import completed_row, experiment_config, run_id
+from ptune.store.run_id import experiment_config, run_id
 
 
 @dataclass

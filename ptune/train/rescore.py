@@ -22,6 +22,7 @@ from omegaconf import OmegaConf
 
 from ptune.errors import ConfigError
 from ptune.store import find
+from ptune.store.row import Row
 
 log = logging.getLogger(__name__)
 DEFAULT_SPLIT = "dev"
@@ -54,12 +55,12 @@ def typed(node: dict, registry):
     return OmegaConf.merge(schema, node)
 
 
-def run_config(row: dict, base):
+def run_config(row: Row, base):
     """The run's saved experiment config plus what is local to this machine (paths, data, device)."""
     from ptune.model.methods import METHODS
     from ptune.tasks import TASKS
 
-    saved = dict(row["config"])
+    saved = dict(row.config)
     cfg = OmegaConf.create({key: value for key, value in saved.items() if key not in ("method", "task")})
     cfg.method = typed(saved["method"], METHODS)
     cfg.task = typed(saved["task"], TASKS)

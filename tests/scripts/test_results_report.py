@@ -135,7 +135,7 @@ def test_the_prompt_length_sweep_is_labelled_apart_from_the_finals_and_copies_th
     from ptune.reports.labels import setting_label
     from ptune.store.reuse import find_twin
     from ptune.store.row import Row
-    from ptune.store.rows import experiment_config, run_id
+    from ptune.store.run_id import experiment_config, run_id
 
     grid = ["preset=minilm", "model=minilm", "task=copa", "method=ptv2", "seed=1"]
     final = compose(["sweep=reproduce_minilm", *grid])  # at COPA's committed ptv2 pick

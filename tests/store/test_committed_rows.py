@@ -11,7 +11,7 @@ from ptune.store.find import completed_rows
 from ptune.store.run_id import experiment_config, run_id, run_id_of
 from ptune.sweeps.grid import grid
 
-RESULTS = Path(__file__).resolve().parents[1] / "results"
+RESULTS = Path(__file__).resolve().parents[2] / "results"
 FOLDERS = [folder for folder in (RESULTS, RESULTS / "search", RESULTS / "superseded") if (folder / "runs").is_dir()]
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from ptune.config.compose import compose
-from ptune.store.rows import run_id
 from ptune.store.run_id import run_id
 from tests.helpers import SMOKE
 
