@@ -25,7 +25,7 @@ WORK=${GPU_CHECK_WORK:-/tmp/gpu_check}
 OUT=${OUT:-$WORK/out}
 SITE=$WORK/site
 DRY=${DRY:-0}
-TEST_FILES="tests/test_cuda.py tests/test_injection.py tests/test_methods.py tests/test_training.py tests/test_runner.py"
+TEST_FILES="tests/model/test_device.py tests/model/test_injection.py tests/model/test_methods.py tests/train/test_optim.py tests/train/test_runner.py"
 
 prepare() {
     rm -rf "$CARRY" && mkdir -p "$CARRY/whl"
@@ -61,7 +61,7 @@ EOF
 
 step_tests() {
     if [ "$DRY" = 1 ]; then  # the CUDA tests skip on a CPU; one quick file shows that the rest runs
-        "$PYTHON" -m pytest -q -p no:cacheprovider -m "cuda or not slow" tests/test_cuda.py tests/test_training.py
+        "$PYTHON" -m pytest -q -p no:cacheprovider -m "cuda or not slow" tests/model/test_device.py tests/train/test_optim.py
     else
         "$PYTHON" -m pytest -q -p no:cacheprovider $TEST_FILES
     fi

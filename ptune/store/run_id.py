@@ -1,7 +1,7 @@
 """A run's id: `<task>-<model>-<method>[-psl<N>]-s<seed>-<hash of its experiment config>`.
 
 Equal experiment configs give equal ids, so skip_done, resume, reuse and `ptune compare` find a run's row from its
-command. Committed rows pin every id (tests/test_committed_rows.py): a change here must keep them.
+command. Committed rows pin every id (tests/store/test_committed_rows.py): a change here must keep them.
 """
 from __future__ import annotations
 
