@@ -17,6 +17,9 @@ JOBS ?= 1
 PARALLEL := $(if $(filter-out 1,$(JOBS)),hydra/launcher=joblib hydra.launcher.n_jobs=$(JOBS))
 
 INSTALLED := $(VENV)/.installed
+# setuptools notes every editable install that maps a folder into the package (conf/ -> ptune/conf) with an
+# "Editable installation" message that asks nothing of the user; only that message is silenced
+EDITABLE_NOTE_OFF := PYTHONWARNINGS="ignore:Editable installation"
 BENCH_ARGS ?=
 
 .PHONY: help install test demo sweep-demo tables search reproduce bench compat clean
@@ -30,8 +33,8 @@ install: $(INSTALLED)  ## venv + ptune (editable; dev, optuna, cluster and bench
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,optuna,cluster,bench,figures]"
-	touch $@
+	$(EDITABLE_NOTE_OFF) $(BIN)/pip install --quiet -c constraints.txt -e ".[dev,optuna,cluster,bench,figures]"
+	@touch $@
 
 test: $(INSTALLED)  ## the test suite, offline
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -64,15 +67,17 @@ reproduce: $(INSTALLED)  ## the real-number tables (sweep=$(REPRODUCE): 72 runs,
 	$(MAKE) tables
 
 bench: $(INSTALLED)  ## ptune vs plain transformers / peft on RTE (fp32, bf16): table, results/bench/*.json, README section (BENCH_ARGS=...)
-	$(BIN)/python -c "import peft" 2>/dev/null || $(BIN)/pip install --quiet -c constraints.txt -e ".[bench]"
+	$(BIN)/python -c "import peft" 2>/dev/null || $(EDITABLE_NOTE_OFF) $(BIN)/pip install --quiet -c constraints.txt \
+		-e ".[bench]"
 	HF_HUB_OFFLINE=1 $(BIN)/python scripts/benchmark.py --data-dir $(DATA_DIR) $(BENCH_ARGS)
 	$(BIN)/python scripts/bench_report.py
 
 compat:  ## the version-sensitive tests (injection, methods) against another transformers: TRANSFORMERS=5.17.0
 	$(PYTHON) -m venv .venv-compat
 	grep -v '^transformers==' constraints.txt > .venv-compat/constraints.txt
-	.venv-compat/bin/pip install --quiet -c .venv-compat/constraints.txt "transformers==$(TRANSFORMERS)" -e ".[dev,optuna]"
-	HF_HUB_OFFLINE=1 .venv-compat/bin/python -m pytest tests/test_injection.py tests/test_methods.py -q
+	$(EDITABLE_NOTE_OFF) .venv-compat/bin/pip install --quiet -c .venv-compat/constraints.txt \
+		"transformers==$(TRANSFORMERS)" -e ".[dev,optuna]"
+	HF_HUB_OFFLINE=1 .venv-compat/bin/python -m pytest tests/model/test_injection.py tests/model/test_methods.py tests/model/test_device.py -q
 
 clean:  ## remove scratch outputs (never the committed rows)
 	rm -rf outputs multirun .pytest_cache build dist *.egg-info

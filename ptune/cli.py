@@ -15,8 +15,15 @@ Add --verbose (or set HYDRA_FULL_ERROR=1) for the traceback.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import traceback
+
+from ptune.errors import PtuneError
+from ptune.registry import unknown_name_message
+
+# The commands' modules (torch, transformers), Hydra and OmegaConf are imported inside the functions below, so that
+# `ptune --help` and a mistyped command answer at once and each command loads only what it uses.
 
 COMMANDS = {"run": "train and evaluate (Hydra: ptune run --help)",
             "eval": "score a saved run on a split (ptune eval --help)",
@@ -40,11 +47,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     command, rest = argv[0], argv[1:]
     if command not in COMMANDS:
-        from ptune.registry import unknown_name_message
-
         print(f"ptune: {unknown_name_message('command', command, list(COMMANDS))}\n\n{usage()}", file=sys.stderr)
         return 2
-    from ptune.train.resume import Preempted
+    from ptune.train.resume import Preempted  # deferred: resume imports torch
 
     try:
         return dispatch(command, rest)
@@ -64,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def dispatch(command: str, rest: list[str]) -> int:
+    """Run one command; its module is imported only here (see the imports above)."""
     if command == "run":
         from ptune.sweeps.job import main as run_main
 
@@ -95,10 +101,11 @@ def dispatch(command: str, rest: list[str]) -> int:
 
 def report(error: BaseException) -> tuple[str, int] | None:
     """(message, exit code) for ptune's own errors and config errors; None for anything else."""
-    from hydra.errors import HydraException, MissingConfigException
+    from hydra.errors import (  # deferred (see the imports above)
+        HydraException,
+        MissingConfigException,
+    )
     from omegaconf.errors import OmegaConfBaseException
-
-    from ptune.errors import PtuneError
 
     if isinstance(error, PtuneError):
         return str(error), error.exit_code
@@ -122,10 +129,6 @@ def report(error: BaseException) -> tuple[str, int] | None:
 
 def missing_config_message(error) -> str:
     """Hydra's 'Could not find group/name' plus a did-you-mean and the choices on one line."""
-    import re
-
-    from ptune.registry import unknown_name_message
-
     text = str(error)
     found = re.search(r"Could not find '([^']+)/([^'/]+)'", text)
     options = re.findall(r"^\t(\S+)$", text.split("Config search path")[0], re.M)

@@ -36,9 +36,6 @@ class Registry(Generic[T]):
     def names(self) -> list[str]:
         return sorted(self._entries)
 
-    def __contains__(self, name: str) -> bool:
-        return name in self._entries
-
 
 def unknown_name_message(kind: str, name: str, choices: list[str]) -> str:
     close = difflib.get_close_matches(str(name), choices, n=1)

@@ -12,6 +12,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def test_every_conf_folder_is_a_declared_package():
+    """A conf folder left out of pyproject's packages makes setuptools warn at every install."""
+    tomllib = pytest.importorskip("tomllib")
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert setuptools["package-dir"] == {"ptune.conf": "conf"}
+    folders = {".".join(("ptune.conf",) + path.relative_to(ROOT / "conf").parts)
+               for path in (ROOT / "conf").rglob("*") if path.is_dir()}
+    declared = {name for name in setuptools["packages"] if name.startswith("ptune.conf.")}
+    assert folders == declared
+
+
 @pytest.mark.slow
 def test_installed_wheel_composes_a_run_config(tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",

@@ -14,17 +14,23 @@ from __future__ import annotations
 import os
 import re
 
+import torch
 from omegaconf import OmegaConf
+from transformers import AutoConfig
 
 from ptune.config.schema import RESUME_CHOICES
 from ptune.errors import ConfigError
+from ptune.model.backbones import resolve_pretrained
+from ptune.model.device import autocast_dtype, pick_device
+from ptune.model.methods import METHODS
 from ptune.model.methods.base import prompt_length_of
 from ptune.model.positions import check_positions
+from ptune.tasks import TASKS
 
 DEVICE_PATTERN = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
 # Bytes per attention-matrix element (batch x heads x queries x keys) that a training step keeps per layer
 # in fp32: probabilities saved for the backward pass, dropout mask and output, transient scores. Measured
-# ~14.7 on CPU (tiny-bert, SDPA, tests/test_checks.py); 12 keeps the estimate below what a run really
+# ~14.7 on CPU (tiny-bert, SDPA, tests/config/test_checks.py); 12 keeps the estimate below what a run really
 # takes, so that only runs that cannot fit are refused. Half of it under bf16 / fp16 autocast.
 ATTENTION_BYTES_PER_ELEMENT = 12
 
@@ -46,9 +52,6 @@ def validate(cfg) -> None:
 
 def check_schemas(cfg) -> None:
     """Each group's yaml must name the schema of the implementation it picks (impl)."""
-    from ptune.model.methods import METHODS
-    from ptune.tasks import TASKS
-
     for group, registry in (("method", METHODS), ("task", TASKS)):
         node = cfg[group]
         expected = registry.get(node.impl).config_class
@@ -86,10 +89,6 @@ def ranges(cfg):
 def backbone_config(model_cfg):
     """The backbone's transformers config (cheap: no weights), or None where it cannot be had now; the
     run's model loading then reports why."""
-    from transformers import AutoConfig
-
-    from ptune.model.backbones import resolve_pretrained
-
     try:
         if model_cfg.get("tiny"):
             tiny = dict(OmegaConf.to_container(model_cfg.tiny))
@@ -102,8 +101,6 @@ def backbone_config(model_cfg):
 def attention_memory_bytes(cfg, backbone_config) -> int:
     """Estimated attention memory of one training step (every layer kept for the backward pass) or one
     evaluation batch (one layer at a time), whichever is larger, with the prompt in place."""
-    from ptune.model.methods import METHODS
-
     psl = prompt_length_of(cfg.method) or 0
     shallow = psl if METHODS.get(cfg.method.impl).uses_positions else 0
     queries = cfg.task.max_length + shallow
@@ -116,17 +113,11 @@ def attention_memory_bytes(cfg, backbone_config) -> int:
 
 
 def full_precision(cfg) -> bool:
-    from ptune.model.device import autocast_dtype, pick_device
-
     return autocast_dtype(cfg.trainer.precision, pick_device(cfg.device)) is None
 
 
 def device_memory_bytes(device_name: str) -> int | None:
     """Total memory of the device a run would use: the GPU's, else the machine's RAM (None: unknown)."""
-    import torch
-
-    from ptune.model.device import pick_device
-
     device = pick_device(device_name)
     if device.type == "cuda":
         return torch.cuda.get_device_properties(device.index or 0).total_memory

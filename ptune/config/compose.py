@@ -6,6 +6,8 @@ from pathlib import Path
 import yaml
 from omegaconf import OmegaConf
 
+from ptune.config.schema import register
+
 
 def config_dir() -> Path:
     """conf/ shipped inside the wheel (ptune/conf), else the checkout's top-level conf/."""
@@ -43,10 +45,9 @@ OmegaConf.register_new_resolver("by_run_prompt_length", by_run_prompt_length, re
 def compose(overrides: list[str] | None = None):
     """The resolved run config for `overrides`, exactly as `ptune run` would build it (ranges are checked
     by ptune.config.checks.validate, which runs do first)."""
+    # deferred: Hydra, which the callers of config_dir alone (tables, grids) do not need
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
-
-    from ptune.config.schema import register
 
     register()
     with initialize_config_dir(config_dir=str(config_dir()), version_base="1.3"):

@@ -89,6 +89,7 @@ class RunConfig:
 def register() -> None:
     """Store every schema in Hydra's ConfigStore (before composing): schema/run, schema/trainer,
     schema/method/<impl>, schema/task/<impl>."""
+    # deferred: Hydra, and the registries' torch and transformers, which the schemas above do not need
     from hydra.core.config_store import ConfigStore
 
     from ptune.model.methods import METHODS

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 from omegaconf import OmegaConf
+from tokenizers import ByteLevelBPETokenizer
 from transformers import (
     AutoConfig,
     AutoModel,
@@ -87,8 +88,6 @@ def load_tokenizer(model_cfg, words_pretokenized: bool = False):
 
 @functools.lru_cache(maxsize=2)
 def _tiny_bpe_model() -> tuple[dict, tuple]:
-    from tokenizers import ByteLevelBPETokenizer
-
     vocab_file = Path(resolve_pretrained(f"pkg:{OFFLINE_PACKAGE}")) / "vocab.txt"
     words = [w for w in vocab_file.read_text().split() if w.isalpha()]
     words += [w.capitalize() for w in words]

@@ -15,9 +15,6 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
-
-
 def cpu_has_native_bf16() -> bool:
     """AVX-512 BF16 or AMX: the CPUs on which bf16 autocast runs faster than fp32 (measured: make bench)."""
     try:
@@ -29,9 +26,8 @@ def cpu_has_native_bf16() -> bool:
 
 
 def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
-    """The autocast dtype for trainer.precision on this device (None: fp32); impossible requests fail here."""
-    if precision not in PRECISIONS:
-        raise ValueError(f"trainer.precision={precision!r}: expected one of {', '.join(PRECISIONS)}")
+    """The autocast dtype for trainer.precision (auto, fp32, bf16 or fp16; the schema's Precision enum) on this
+    device (None: fp32); impossible requests fail here."""
     bf16 = torch.cuda.is_bf16_supported() if device.type == "cuda" else device.type == "cpu" and cpu_has_native_bf16()
     if precision == "fp32" or (precision == "auto" and not bf16):
         return None
@@ -40,6 +36,8 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
             raise ValueError(f"trainer.precision=bf16: {device.type} device {device} has no native bf16 "
                              "(CPUs need AVX-512 BF16 or AMX); use trainer.precision=fp32 or auto")
         return torch.bfloat16
+    if precision != "fp16":  # a composed config cannot get here; a script's plain string can
+        raise ValueError(f"trainer.precision={precision!r}: expected auto, fp32, bf16 or fp16")
     if device.type != "cuda":
         raise ValueError(f"trainer.precision=fp16 needs a CUDA device, not {device}; use bf16, fp32 or auto")
     return torch.float16

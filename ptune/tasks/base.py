@@ -21,6 +21,8 @@ from omegaconf import MISSING
 
 from ptune.errors import DataError
 from ptune.registry import Registry
+from ptune.tasks.dev_split import split_by_group
+from ptune.tasks.hub import load_split
 
 
 @dataclass
@@ -29,6 +31,8 @@ class TaskConfig:
     name: str = MISSING
     impl: str = MISSING
     version: int = MISSING              # bumped when a change moves the task's numbers: part of the run id
+    # the task's benchmark family (superglue, ner, srl, qa; tests select by it): no ptune code reads it, but it is in
+    # every resolved config, so dropping it would change every committed run id (store/rows.py hashes that config)
     family: str = MISSING
     hub: Optional[Any] = MISSING       # dataset-hub source (path, name, splits, ...); null: none
     metric: str = MISSING               # the primary metric: selects the best dev epoch
@@ -38,7 +42,6 @@ class TaskConfig:
 
 
 TASKS: Registry[type["Task"]] = Registry("task implementation")
-SPLITS = ("train", "dev", "test")  # a task may name more evaluation splits in cfg.eval_splits (test_brown)
 
 
 class Task:
@@ -84,8 +87,6 @@ class Task:
         return self.local_examples(split) if self.data_dir is not None else self.hub_examples(split)
 
     def dev_part(self, split: str) -> list[dict]:
-        from ptune.tasks.dev_split import split_by_group
-
         if self.split_unit is None:
             raise ValueError(f"task {self.name}: task.split_dev is not offered for this task")
         if split not in ("train", "dev"):
@@ -108,8 +109,6 @@ class Task:
             note = f": {hub.note}" if hub and hub.get("note") else ""
             raise ValueError(f"task {self.name!r} has no {split!r} split on the dataset hub{note}; "
                              "set data_dir to local files")
-        from ptune.tasks.hub import load_split
-
         try:
             return load_split(hub, hub.splits[split])
         except Exception as error:  # the hub raises many kinds; all mean the same to the user

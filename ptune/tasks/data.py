@@ -1,4 +1,4 @@
-"""Reading task files with errors that name the file and line, and batching encoded features."""
+"""Reading task files with errors that name the file and line."""
 from __future__ import annotations
 
 import json
@@ -20,10 +20,6 @@ def require_file(path: Path, hint: str = "") -> Path:
     return path
 
 
-def read_jsonl(path: Path, required: tuple[str, ...] = ()) -> list[dict]:
-    return [record for _, record in read_jsonl_lines(path, required)]
-
-
 def read_jsonl_lines(path: Path, required: tuple[str, ...] = ()) -> list[tuple[int, dict]]:
     """(line number, record) for every non-blank line, so that later checks can name the line."""
     records = []
@@ -42,5 +38,3 @@ def read_jsonl_lines(path: Path, required: tuple[str, ...] = ()) -> list[tuple[i
                 raise DataFileError(f"{path}:{line_number}: missing key(s) {missing}; expected {list(required)}")
             records.append((line_number, record))
     return records
-
-

@@ -32,7 +32,7 @@ def mirror_folder(path: str) -> Path | None:
 
 def load_split(hub, split: str):
     """The hub split `split` (already mapped to the hub's split name) of `hub` (task.hub) as a datasets.Dataset."""
-    import datasets
+    import datasets  # deferred: a heavy package, needed only for hub tasks
 
     if not hub.get("revision"):
         raise ValueError(f"hub dataset {hub.path!r}: set hub.revision (a commit hash, tag or branch) in its task yaml")

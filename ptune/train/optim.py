@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 
 def seed_everything(seed: int) -> None:
@@ -16,6 +17,7 @@ def seed_everything(seed: int) -> None:
 
 
 def make_schedule(optimizer, trainer, steps_per_epoch: int) -> torch.optim.lr_scheduler.LambdaLR:
+    """Warm-up, then trainer.schedule: linear decay to 0 over the run, or exponential (x lr_decay_gamma per epoch)."""
     total = max(1, steps_per_epoch * trainer.epochs)
     warmup = int(trainer.warmup_ratio * total)
 
@@ -24,9 +26,7 @@ def make_schedule(optimizer, trainer, steps_per_epoch: int) -> torch.optim.lr_sc
             return (step + 1) / (warmup + 1)
         if trainer.schedule == "exponential":
             return trainer.lr_decay_gamma ** (step // max(1, steps_per_epoch))
-        if trainer.schedule == "linear":
-            return max(0.0, (total - step) / max(1, total - warmup))
-        raise ValueError(f"trainer.schedule={trainer.schedule!r}: expected linear or exponential")
+        return max(0.0, (total - step) / max(1, total - warmup))  # linear: the schema allows only these two
 
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
@@ -47,8 +47,6 @@ def progress_bar(iterable, description: str, show: bool):
     """A bar on a terminal only: captured output (CI, a log, a cluster job) gets the runner's per-epoch lines."""
     if not show or not sys.stderr.isatty():
         return iterable
-    from tqdm.auto import tqdm
-
     return tqdm(iterable, desc=description, leave=False)
 
 

@@ -20,9 +20,19 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
+from ptune.config.compose import compose
 from ptune.errors import ConfigError
+from ptune.model.backbones import load_tokenizer
+from ptune.model.device import autocast_dtype, pick_device
+from ptune.model.methods import METHODS
+from ptune.model.prompted import build_model
+from ptune.registry import unknown_name_message
 from ptune.store import find
 from ptune.store.row import Row
+from ptune.tasks import TASKS, build_task
+from ptune.train import checkpoint
+from ptune.train.feature_cache import load_split
+from ptune.train.inference import evaluate
 
 log = logging.getLogger(__name__)
 DEFAULT_SPLIT = "dev"
@@ -34,8 +44,6 @@ ARGUMENTS = {"run": "run folder or run id (required)", "task.split": f"split to 
 
 
 def parse(argv: list[str]) -> dict[str, str]:
-    from ptune.registry import unknown_name_message
-
     args = {}
     for arg in argv:
         key, sep, value = arg.partition("=")
@@ -57,9 +65,6 @@ def typed(node: dict, registry):
 
 def run_config(row: Row, base):
     """The run's saved experiment config plus what is local to this machine (paths, data, device)."""
-    from ptune.model.methods import METHODS
-    from ptune.tasks import TASKS
-
     saved = dict(row.config)
     cfg = OmegaConf.create({key: value for key, value in saved.items() if key not in ("method", "task")})
     cfg.method = typed(saved["method"], METHODS)
@@ -77,9 +82,6 @@ def main(argv: list[str]) -> int:
         print(usage())
         return 0
     args = parse(argv)
-    from ptune.config.compose import compose
-    from ptune.train import checkpoint
-
     epoch = args.get("weights", "best")
     if epoch not in checkpoint.EPOCHS:
         raise ConfigError.bad_value("weights", epoch, f"one of {list(checkpoint.EPOCHS)}")
@@ -102,12 +104,6 @@ def main(argv: list[str]) -> int:
 
 def load_run_model(cfg, run_id: str, split: str, checkpoint_file: Path | None = None):
     """The run's task, tokenizer and model with its checkpoint's weights (on the CPU), and `split`'s data."""
-    from ptune.model.backbones import load_tokenizer
-    from ptune.model.prompted import build_model
-    from ptune.tasks import build_task
-    from ptune.train import checkpoint
-    from ptune.train.feature_cache import load_split
-
     path = checkpoint_file or checkpoint.checkpoint_path(cfg.paths.output_dir, run_id)
     saved = checkpoint.load(path, run_id, OmegaConf.to_container(cfg.model, resolve=True))
     for key, value in saved["method_changes"].items():  # a folded checkpoint needs the folded model
@@ -123,9 +119,6 @@ def load_run_model(cfg, run_id: str, split: str, checkpoint_file: Path | None = 
 
 def evaluate_run(cfg, run_id: str, split: str, out: Path, checkpoint_file: Path | None = None) -> dict | None:
     """Rebuild the run's model, load its checkpoint, score `split`; predictions + metrics.json into `out`."""
-    from ptune.model.device import autocast_dtype, pick_device
-    from ptune.train.inference import evaluate
-
     task, tokenizer, model, data = load_run_model(cfg, run_id, split, checkpoint_file)
     device = pick_device(cfg.device)
     model.to(device)
