@@ -51,7 +51,7 @@ def ptune(*args, cwd=None):
 
 
 def run_folder(cfg, row) -> Path:
-    return Path(cfg.paths.results_dir) / "runs" / row["run_id"]
+    return Path(cfg.paths.results_dir) / "runs" / row.run_id
 
 
 def prediction_files(folder: Path) -> dict[str, bytes]:

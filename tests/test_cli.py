@@ -96,18 +96,18 @@ def test_eval_round_trip_in_process(method, extra, make_cfg, tmp_path, capsys, w
     cfg = make_cfg(*SMOKE, f"method={method}", f"data_dir={data}", "trainer.save_checkpoint=true",
                    "trainer.batch_size=2", *extra)
     row = runner.execute(cfg)
-    saved = torch.load(Path(cfg.paths.output_dir) / "checkpoints" / f"{row['run_id']}.pt", weights_only=True)
+    saved = torch.load(Path(cfg.paths.output_dir) / "checkpoints" / f"{row.run_id}.pt", weights_only=True)
     if extra:  # folded: the prefix table the MLP computed, no MLP
         assert saved["method_changes"] == {"reparameterize": False}
         assert not any(".mlp." in key for key in saved["weights"])
         assert "method.encoder.embedding.weight" in saved["weights"]
     for split in ("dev", "test"):
-        code = cli.main(["eval", f"run={row['run_id']}", f"split={split}", f"data_dir={data}",
+        code = cli.main(["eval", f"run={row.run_id}", f"split={split}", f"data_dir={data}",
                          f"paths.results_dir={cfg.paths.results_dir}", f"paths.output_dir={cfg.paths.output_dir}"])
         result = json.loads(capsys.readouterr().out.splitlines()[-1])
-        assert code == 0 and result["metrics"] == row["metrics"][split]["best"]
+        assert code == 0 and result["metrics"] == row.metrics[split]["best"]
         written = Path(result["predictions"]) / "RTE.jsonl"
-        assert written.read_text() == (Path(cfg.paths.results_dir) / "runs" / row["run_id"] / "predictions" / split
+        assert written.read_text() == (Path(cfg.paths.results_dir) / "runs" / row.run_id / "predictions" / split
                                        / "RTE.jsonl").read_text()
 
 
@@ -115,8 +115,8 @@ def test_eval_refuses_a_checkpoint_that_does_not_fit(make_cfg, tmp_path, capsys,
     data = write_samples(tmp_path)
     cfg = make_cfg(*SMOKE, "method=ptv2", f"data_dir={data}", "trainer.save_checkpoint=true")
     row = runner.execute(cfg)
-    path = Path(cfg.paths.output_dir) / "checkpoints" / f"{row['run_id']}.pt"
-    args = ["eval", f"run={row['run_id']}", f"data_dir={data}", f"paths.results_dir={cfg.paths.results_dir}",
+    path = Path(cfg.paths.output_dir) / "checkpoints" / f"{row.run_id}.pt"
+    args = ["eval", f"run={row.run_id}", f"data_dir={data}", f"paths.results_dir={cfg.paths.results_dir}",
             f"paths.output_dir={cfg.paths.output_dir}"]
     saved = torch.load(path, weights_only=True)
     for change, message in [
@@ -143,7 +143,7 @@ def test_optuna_example_runs_two_trials_and_reports_the_best(tmp_path, ptune, wr
                    "hydra.sweeper.n_trials=2")
     assert result.returncode == 0, result.stderr[-3000:]
     trials = completed_rows(tmp_path / "results")
-    assert len(trials) == 2 and {r["method"] for r in trials} == {"ptv2"}
+    assert len(trials) == 2 and {r.method for r in trials} == {"ptv2"}
     [summary] = (tmp_path / "outputs").glob("multirun/*/*/optimization_results.yaml")
     best = yaml.safe_load(summary.read_text())
     assert best["best_value"] == max(r.score() for r in trials)
@@ -176,26 +176,26 @@ def test_save_last_keeps_the_last_epoch_beside_the_best(tmp_path, monkeypatch, c
 
     falling, falling_row = train("falling", -1, "trainer.save_last=true")
     rising, rising_row = train("rising", 1)
-    assert (falling_row["best_epoch"], rising_row["best_epoch"]) == (1, 3)
-    assert falling_row["run_id"] == rising_row["run_id"]  # save_last is not part of what the run computes
+    assert (falling_row.best_epoch, rising_row.best_epoch) == (1, 3)
+    assert falling_row.run_id == rising_row.run_id  # save_last is not part of what the run computes
 
     def weights(cfg, epoch):
-        path = checkpoint.checkpoint_path(cfg.paths.output_dir, falling_row["run_id"], epoch)
+        path = checkpoint.checkpoint_path(cfg.paths.output_dir, falling_row.run_id, epoch)
         return torch.load(path, weights_only=True)["weights"]
 
     last, epoch_3, epoch_1 = weights(falling, "last"), weights(rising, "best"), weights(falling, "best")
     assert last.keys() == epoch_3.keys() and all(torch.equal(last[k], epoch_3[k]) for k in last)
     assert not all(torch.equal(last[k], epoch_1[k]) for k in last)
-    assert not checkpoint.checkpoint_path(rising.paths.output_dir, rising_row["run_id"], "last").exists()
+    assert not checkpoint.checkpoint_path(rising.paths.output_dir, rising_row.run_id, "last").exists()
 
     monkeypatch.setattr(runner, "evaluate", real_evaluate)
-    args = ["eval", f"run={falling_row['run_id']}", f"data_dir={data}", f"paths.results_dir={tmp_path / 'falling'}",
+    args = ["eval", f"run={falling_row.run_id}", f"data_dir={data}", f"paths.results_dir={tmp_path / 'falling'}",
             f"paths.output_dir={tmp_path / 'falling'}"]
     printed = []
-    for extra in "weights=last", f"checkpoint={checkpoint.checkpoint_path(rising.paths.output_dir, rising_row['run_id'])}":
+    for extra in "weights=last", f"checkpoint={checkpoint.checkpoint_path(rising.paths.output_dir, rising_row.run_id)}":
         assert cli.main([*args, extra]) == 0
         printed.append(json.loads(capsys.readouterr().out.splitlines()[-1]))
-    assert printed[0]["weights"].endswith(f"{falling_row['run_id']}.last.pt")
+    assert printed[0]["weights"].endswith(f"{falling_row.run_id}.last.pt")
     assert printed[0]["metrics"] == printed[1]["metrics"]
     assert cli.main([*args, "weights=first"]) == 2
     assert "error: weights='first': expected one of ['best', 'last']" in capsys.readouterr().err

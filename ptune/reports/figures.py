@@ -118,7 +118,7 @@ def trainable_series(points: list[dict]) -> dict[tuple, list[dict]]:
 def write_figures(rows: list[Row], out_dir: Path, results_dir: Path | None = None) -> list[Path]:
     """Draw every figure the rows allow; returns the files written (none without matplotlib). With results_dir
     (where the rows' run folders are), single-seed F1 points get a bar from their dev predictions."""
-    try:
+    try:  # deferred: matplotlib is optional (the figures extra) and heavy
         import matplotlib
     except ImportError:
         return []

@@ -8,6 +8,7 @@ import argparse
 import os
 from pathlib import Path
 
+from ptune.reports.figures import write_figures
 from ptune.reports.reference import default_reference_dir
 from ptune.reports.tables import write_tables
 from ptune.store.find import completed_rows
@@ -31,8 +32,6 @@ def main(argv: list[str] | None = None) -> int:
     for path in write_tables(args.results, args.out or args.results / "tables", reference_dir, names):
         print(f"wrote {path}")
     if args.figures:
-        from ptune.reports.figures import write_figures
-
         figures = write_figures(rows, args.figures_out or args.results / "figures", args.results)
         for path in figures:
             print(f"wrote {path}")

@@ -31,7 +31,7 @@ def visible_gpus() -> list[str]:
     listed = os.environ.get("CUDA_VISIBLE_DEVICES")
     if listed is not None:
         return [gpu.strip() for gpu in listed.split(",") if gpu.strip()]
-    import torch
+    import torch  # deferred: a worker sets CUDA_VISIBLE_DEVICES before anything imports torch
 
     return [str(i) for i in range(torch.cuda.device_count())]
 
@@ -65,7 +65,7 @@ def claim_worker_gpu() -> str | None:
         return None
     gpu = claim(gpus.split(","), Path(os.environ[ENV_LOCK_DIR]))
     if os.environ.get("CUDA_VISIBLE_DEVICES") != gpu:
-        import torch
+        import torch  # deferred: see visible_gpus
 
         if torch.cuda.is_initialized():
             raise RuntimeError(f"joblib worker pid {os.getpid()}: CUDA was initialised before this worker took GPU "

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import torch
+from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from ptune.config.checks import validate
@@ -188,7 +189,5 @@ def train_and_evaluate(cfg: DictConfig, identifier: str, config: dict, device: t
 
 
 def hydra_output_dir() -> str:
-    from hydra.core.hydra_config import HydraConfig
-
     return HydraConfig.get().runtime.output_dir if HydraConfig.initialized() else "."
 

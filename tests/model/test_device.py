@@ -45,9 +45,9 @@ def test_bf16_run_on_cuda_completes_with_cuda_memory(method, tmp_path, make_cfg,
     data_dir = write_samples(tmp_path / "data")
     row = execute(make_cfg("task=rte", "model=tiny-bert", f"method={method}", "prompt_length=4", "trainer=smoke",
                            f"data_dir={data_dir}", "device=cuda", "trainer.precision=bf16"))
-    assert row["status"] == "completed" and row["provenance"]["device"].startswith("cuda")
-    assert row["peak_memory_kind"] == "cuda_allocated" and row["peak_memory_mib"] > 0
-    assert all(math.isfinite(epoch["train_loss"]) for epoch in row["history"])
+    assert row.status == "completed" and row.provenance["device"].startswith("cuda")
+    assert row.peak_memory_kind == "cuda_allocated" and row.peak_memory_mib > 0
+    assert all(math.isfinite(epoch["train_loss"]) for epoch in row.history)
 
 
 @pytest.mark.parametrize("model_name", TINY_MODELS)

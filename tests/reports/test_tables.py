@@ -180,8 +180,8 @@ def test_a_real_run_row_lands_in_its_cell(make_cfg, real_data_dir, tmp_path):
                            f"data_dir={real_data_dir}"))
     rows = completed_rows(tmp_path / "results")
     line = line_for(parse_table(render(SPECS["superglue"], rows, [])), "tiny-roberta", "ptv2", "ptune")
-    assert line["RTE"] == f"{row['metrics']['dev']['best']['accuracy']:.1f} (1)"
-    assert line["psl"] == "16" and line["trainable %"] == f"{row['params']['trainable_percent']:.3g}"
+    assert line["RTE"] == f"{row.metrics['dev']['best']['accuracy']:.1f} (1)"
+    assert line["psl"] == "16" and line["trainable %"] == f"{row.params['trainable_percent']:.3g}"
 
 
 def test_the_selection_table_shows_which_epoch_each_cell_reports(write_row, tmp_path):

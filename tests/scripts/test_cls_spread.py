@@ -20,8 +20,8 @@ def trained_ptv2_run(make_cfg, data):
     row = runner.execute(cfg)
     args = argparse.Namespace(data_dir=str(data), output_dir=cfg.paths.output_dir, weights="best", split="dev",
                               examples=4)
-    folder = Path(cfg.paths.results_dir) / "runs" / row["run_id"]
-    return cfg, folder, args, checkpoint.checkpoint_path(cfg.paths.output_dir, row["run_id"])
+    folder = Path(cfg.paths.results_dir) / "runs" / row.run_id
+    return cfg, folder, args, checkpoint.checkpoint_path(cfg.paths.output_dir, row.run_id)
 
 
 def test_huge_prefixes_make_the_cls_vector_the_same_for_every_example(make_cfg, tmp_path, write_samples):

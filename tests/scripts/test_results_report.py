@@ -50,11 +50,11 @@ def test_cells_pool_the_final_runs_only(tmp_path):
     write_row(results, "rte", "ptv2", 1, 99.0, 99.0, label="minilm: the settings search (sweep=search_minilm_ptv2)")
     write_row(results, "rte", "ptv2", 1, 98.0, 98.0, model="tiny-bert")
     write_row(results, "rte", "ptv2", 1, 97.0, 97.0, label="minilm: schedule only; not searched", lr=0.5)
-    text = results_report.section(results_report.load_rows(results), tmp_path)
+    text = results_report.section(results_report.completed_rows(results), tmp_path)
     assert table_line(text, "ptv2") == ["ptv2", "0.33", "70.0 ± 10.0 / 52.0 ± 2.0 (3)"]
     assert "| method | trainable % | RTE (accuracy) |" in text
     assert "1 of the runs are the search's seed-1 winners" in text
-    assert "lr 0.01, psl 16, 20 ep |" in results_report.summary(results_report.load_rows(results))
+    assert "lr 0.01, psl 16, 20 ep |" in results_report.summary(results_report.completed_rows(results))
 
 
 def test_check_fails_until_the_section_is_rewritten(tmp_path):
@@ -86,7 +86,7 @@ def test_the_summary_names_each_task_s_best_method_and_its_lead(tmp_path):
     write_row(results, "rte", "ptv2", 1, 55.0, 54.0)
     write_row(results, "rte", "ptv2", 2, 57.0, 56.0)
     write_row(results, "rte", "prompt", 1, 50.0, 40.0)
-    text = results_report.summary(results_report.load_rows(results))
+    text = results_report.summary(results_report.completed_rows(results))
     lead = (62.0 - 56.0) / statistics.stdev([60.0, 64.0])
     error = 100 * math.sqrt(0.62 * 0.38 / 277)  # one evaluation of 277 examples at the best mean, 62%
     assert (f"| RTE | accuracy | 277 | {error:.1f} | finetune 62.0 ± 2.8 (2) | 6.0 over ptv2 ({lead:.1f}× std) "
@@ -107,11 +107,11 @@ def test_the_figure_draws_the_final_cells_and_nothing_without_them(tmp_path):
     for seed, best in zip((1, 2), (60.0, 64.0)):
         write_row(results, "copa", "ptv2", seed, best, best - 5)
     path = tmp_path / "final.png"
-    assert results_report.draw(results_report.load_rows(results), path) == path and path.stat().st_size > 0
+    assert results_report.draw(results_report.completed_rows(results), path) == path and path.stat().st_size > 0
     first = path.read_bytes()
-    results_report.draw(results_report.load_rows(results), path)
+    results_report.draw(results_report.completed_rows(results), path)
     assert path.read_bytes() == first  # same rows, same bytes: `make tables` leaves no diff
-    assert results_report.draw(results_report.load_rows(tmp_path / "nothing"), tmp_path / "none.png") is None
+    assert results_report.draw(results_report.completed_rows(tmp_path / "nothing"), tmp_path / "none.png") is None
 
 
 def test_the_figure_legend_names_every_method_drawn_in_any_panel(tmp_path):
@@ -123,7 +123,7 @@ def test_the_figure_legend_names_every_method_drawn_in_any_panel(tmp_path):
     write_row(results, "rte", "ptv2", 1, 55.0, 50.0)
     write_row(results, "copa", "prompt", 1, 60.0, 52.0)
     write_row(results, "copa", "finetune", 1, 63.0, 59.0)
-    figure = results_report.final_figure(results_report.load_rows(results))
+    figure = results_report.final_figure(results_report.completed_rows(results))
     legend = figure.axes[0].get_legend()
     assert [text.get_text() for text in legend.get_texts()] == ["finetune", "prompt", "ptv2"]
     assert [axes.get_title() for axes in figure.axes] == ["RTE", "COPA"]

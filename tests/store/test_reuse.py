@@ -30,15 +30,15 @@ def test_a_final_run_with_a_finished_twin_copies_its_row_and_predictions(make_cf
                                                                           prediction_files, run_folder, write_samples):
     search, final = search_and_final(make_cfg, tmp_path, write_samples(tmp_path))
     trained = runner.execute(search)
-    assert run_id(final) != trained["run_id"]  # the label keeps the search apart from the finals
+    assert run_id(final) != trained.run_id  # the label keeps the search apart from the finals
     monkeypatch.setattr(runner, "train_and_evaluate", must_not_train)
     reused = runner.execute(final)
-    assert reused["run_id"] == run_id(final) and reused["config"] == experiment_config(final)
-    assert reused["metrics"] == trained["metrics"] and reused["history"] == trained["history"]
-    assert reused["reused_from"] == {"run_id": trained["run_id"], "folder": f"search/runs/{trained['run_id']}"}
+    assert reused.run_id == run_id(final) and reused.config == experiment_config(final)
+    assert reused.metrics == trained.metrics and reused.history == trained.history
+    assert reused.reused_from == {"run_id": trained.run_id, "folder": f"search/runs/{trained.run_id}"}
     assert json.loads((run_folder(final, reused) / "row.json").read_text()) == json.loads(json.dumps(reused.to_json()))
     assert prediction_files(run_folder(final, reused)) == prediction_files(run_folder(search, trained))
-    assert [row["run_id"] for row in completed_rows(Path(final.paths.results_dir))] == [reused["run_id"]]
+    assert [row.run_id for row in completed_rows(Path(final.paths.results_dir))] == [reused.run_id]
 
 
 @pytest.mark.parametrize("difference", ["seed=2", "method.lr=0.02"])

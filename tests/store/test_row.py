@@ -44,7 +44,6 @@ def test_score_reads_any_split_epoch_and_metric_and_defaults_to_the_primary_dev_
     row = Row.from_json(UNVERSIONED)
     assert row.score() == 61.5 and row.score(epoch="last") == 58.0 and row.score(metric="f1") == 0.5
     assert row.score("test") is None and row.score("train") is None and row.score(epoch="last", metric="f1") is None
-    assert row["task"] == "rte" and row.get("reused_from") is None  # readable as the JSON object too
 
 
 def test_find_reads_completed_rows_only_and_a_run_folder_by_id_or_prefix(tmp_path, write_row):

@@ -101,10 +101,10 @@ def test_joblib_pool_of_2_writes_the_sequential_rows_one_gpu_per_worker(make_cfg
     sequential = [runner.execute(make_cfg(*TINY, f"method={method}", f"seed={seed}", f"data_dir={data}",
                                        f"paths.results_dir={tmp_path / 'sequential'}"))
                   for method in ("prompt", "ptv2") for seed in (1, 2)]
-    written = {row["run_id"]: row for row in completed_rows(results)}
-    assert sorted(written) == sorted(row["run_id"] for row in sequential)
+    written = {row.run_id: row for row in completed_rows(results)}
+    assert sorted(written) == sorted(row.run_id for row in sequential)
     for row in sequential:
-        assert comparable(written[row["run_id"]]) == comparable(json.loads(json.dumps(row.to_json())))
+        assert comparable(written[row.run_id].to_json()) == comparable(json.loads(json.dumps(row.to_json())))
 
     outcomes = json.loads((sweep_dir(outputs) / "summary.json").read_text())
     assert [o["status"] for o in outcomes] == ["completed"] * 4 and [o["job"] for o in outcomes] == [0, 1, 2, 3]
@@ -129,8 +129,8 @@ def test_failed_jobs_leave_the_others_running_and_skip_done_holds_across_workers
     outcomes = json.loads((sweep_dir(outputs) / "summary.json").read_text())
     assert [(o["job"], o["status"]) for o in outcomes] == [(0, "skipped"), (1, "completed"), (2, "failed"),
                                                            (3, "failed")]
-    assert outcomes[0]["run_id"] == done["run_id"]
-    assert sorted((r["task"], r["seed"]) for r in completed_rows(results)) == [("rte", 1), ("rte", 2)]
+    assert outcomes[0]["run_id"] == done.run_id
+    assert sorted((r.task, r.seed) for r in completed_rows(results)) == [("rte", 1), ("rte", 2)]
     for failed in (outcomes[2], outcomes[3]):
         assert "data file not found" in failed["error"] and "CB/train.jsonl" in failed["error"]
         assert json.loads(Path(failed["failure_record"]).read_text())["status"] == "failed"
@@ -170,7 +170,7 @@ def test_submitit_local_runs_a_job_end_to_end(tmp_path, write_samples):
     assert done.returncode == 0, done.stderr[-3000:]
     [row] = completed_rows(results)
     [outcome] = json.loads((sweep_dir(outputs) / "summary.json").read_text())
-    assert outcome["status"] == "completed" and outcome["run_id"] == row["run_id"]
+    assert outcome["status"] == "completed" and outcome["run_id"] == row.run_id
     assert outcome["pid"] != os.getpid() and list(sweep_dir(outputs).glob(".submitit/*/*_result.pkl"))
 
 

@@ -61,13 +61,13 @@ def test_a_split_run_writes_a_labelled_row(make_cfg, tmp_path):
     cfg = make_cfg("task=boolq", "task.split_dev=2", "method=ptv2", "model=tiny-bert", "trainer=smoke",
                    f"data_dir={data}")
     row = execute(cfg)
-    assert row["data"]["train_examples"] == 6 and row["data"]["dev_examples"] == 3
+    assert row.data["train_examples"] == 6 and row.data["dev_examples"] == 3
     # the tokens it trained on per epoch (what `ptune plan` times the runs of its task data by)
     task = build_task(cfg.task, cfg.data_dir)
     _, features = load_split(task, load_tokenizer(cfg.model, task.words_pretokenized), cfg, "train")
-    assert row["data"]["train_tokens"] == sum(len(feature["input_ids"]) for feature in features) > 6
-    assert "test_examples" not in row["data"] and "split_dev=2" in row["data"]["note"]
-    assert row["config"]["task"]["split_dev"] == 2
+    assert row.data["train_tokens"] == sum(len(feature["input_ids"]) for feature in features) > 6
+    assert "test_examples" not in row.data and "split_dev=2" in row.data["note"]
+    assert row.config["task"]["split_dev"] == 2
 
 
 @pytest.mark.slow

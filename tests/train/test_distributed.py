@@ -33,7 +33,7 @@ def test_two_gloo_ranks_write_the_one_process_row(make_cfg, tmp_path, write_rte)
          "run", *overrides, f"paths.results_dir={results}", f"paths.output_dir={tmp_path / 'outputs'}"],
         capture_output=True, text=True, env=env, timeout=300)
     assert launched.returncode == 0, launched.stderr[-3000:]
-    [ddp] = completed_rows(results)
+    [ddp] = (row.to_json() for row in completed_rows(results))
     alone = runner.execute(make_cfg(*overrides, f"paths.results_dir={tmp_path / 'one'}"))
     alone = json.loads(json.dumps(alone.to_json()))
 

@@ -54,13 +54,13 @@ def test_resumed_run_writes_the_uninterrupted_row(make_cfg, tmp_path, monkeypatc
     assert not (folder / "row.json").exists()
 
     resumed = runner.execute(make_cfg(*overrides, f"paths.results_dir={tmp_path / 'stopped'}", "resume=true"))
-    assert resumed["run_id"] == whole["run_id"]
+    assert resumed.run_id == whole.run_id
     assert {k: v for k, v in resumed.to_json().items() if k not in TIMES} == \
         {k: v for k, v in whole.to_json().items() if k not in TIMES}
-    assert resumed["provenance"]["resumed"] == [{"epoch": stop_step // 10, "step": stop_step % 10}]
+    assert resumed.provenance["resumed"] == [{"epoch": stop_step // 10, "step": stop_step % 10}]
     assert prediction_files(run_folder(cfg, resumed)) == prediction_files(run_folder(cfg, whole).parents[2] / "whole"
-                                                                          / "runs" / whole["run_id"])
-    assert not resume.state_path(cfg.paths.output_dir, resumed["run_id"]).exists()  # a finished run leaves no state
+                                                                          / "runs" / whole.run_id)
+    assert not resume.state_path(cfg.paths.output_dir, resumed.run_id).exists()  # a finished run leaves no state
 
 
 def test_resume_refuses_a_missing_state_or_a_changed_config(make_cfg, tmp_path, monkeypatch, write_rte):
@@ -78,8 +78,8 @@ def test_resume_refuses_a_missing_state_or_a_changed_config(make_cfg, tmp_path, 
     with pytest.raises(ValueError, match="resume='maybe': expected true, false or auto"):
         runner.execute(make_cfg(*overrides, "resume=maybe"))
     # auto: continues the saved state, and starts afresh where there is none
-    assert runner.execute(make_cfg(*overrides, "resume=auto"))["provenance"]["resumed"] == [{"epoch": 0, "step": 3}]
-    assert runner.execute(make_cfg(*overrides, "seed=2", "resume=auto"))["provenance"]["resumed"] == []
+    assert runner.execute(make_cfg(*overrides, "resume=auto")).provenance["resumed"] == [{"epoch": 0, "step": 3}]
+    assert runner.execute(make_cfg(*overrides, "seed=2", "resume=auto")).provenance["resumed"] == []
 
 
 def test_impossible_precision_fails_before_any_work(make_cfg, tmp_path, monkeypatch):
@@ -113,14 +113,14 @@ def test_a_stopped_multirun_restarted_with_skip_done_runs_only_what_is_missing(t
     sweep = ("run", "-m", "method=prompt,ptv2", "task=rte", "model=tiny-bert", "trainer=smoke", f"data_dir={data}",
              f"paths.results_dir={results}", f"paths.output_dir={tmp_path / 'outputs'}")
     assert ptune(*sweep).returncode == 0
-    done = {r["method"]: r for r in completed_rows(results)}
-    (results / "runs" / done["ptv2"]["run_id"] / "row.json").unlink()  # as if the sweep had stopped there
-    kept = (results / "runs" / done["prompt"]["run_id"] / "row.json").read_text()
+    done = {r.method: r for r in completed_rows(results)}
+    (results / "runs" / done["ptv2"].run_id / "row.json").unlink()  # as if the sweep had stopped there
+    kept = (results / "runs" / done["prompt"].run_id / "row.json").read_text()
     again = ptune(*sweep, "skip_done=true")
     assert again.returncode == 0, again.stderr[-2000:]
     assert "already done (skip_done=true), skipped" in again.stdout + again.stderr
-    assert (results / "runs" / done["prompt"]["run_id"] / "row.json").read_text() == kept
-    assert sorted(r["method"] for r in completed_rows(results)) == ["prompt", "ptv2"]
+    assert (results / "runs" / done["prompt"].run_id / "row.json").read_text() == kept
+    assert sorted(r.method for r in completed_rows(results)) == ["prompt", "ptv2"]
 
 
 def test_sigterm_stops_a_sweep_with_its_state_saved(tmp_path, write_samples):

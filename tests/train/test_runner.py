@@ -17,7 +17,7 @@ def test_row_holds_metrics_params_and_provenance(make_cfg, tmp_path, write_sampl
     data = write_samples(tmp_path)
     cfg = make_cfg(*SMOKE, "method=ptv2", f"data_dir={data}", "trainer.epochs=2")
     row = runner.execute(cfg)
-    saved = json.loads((Path(cfg.paths.results_dir) / "runs" / row["run_id"] / "row.json").read_text())
+    saved = json.loads((Path(cfg.paths.results_dir) / "runs" / row.run_id / "row.json").read_text())
     assert saved == json.loads(json.dumps(row.to_json()))
     assert saved["status"] == "completed" and saved["method"] == "ptv2" and saved["prompt_length"] == 16
     assert saved["best_epoch"] in (1, 2) and len(saved["history"]) == 2
@@ -29,7 +29,7 @@ def test_row_holds_metrics_params_and_provenance(make_cfg, tmp_path, write_sampl
     assert saved["config"]["method"]["name"] == "ptv2" and "paths" not in saved["config"]
     for key in ("train_seconds", "train_examples_per_second", "peak_memory_mib"):
         assert saved[key] > 0
-    predictions = Path(cfg.paths.results_dir) / "runs" / row["run_id"] / "predictions"
+    predictions = Path(cfg.paths.results_dir) / "runs" / row.run_id / "predictions"
     assert (predictions / "dev" / "RTE.jsonl").is_file() and (predictions / "test" / "RTE.jsonl").is_file()
 
 
@@ -74,8 +74,8 @@ def test_the_progress_bar_does_not_change_the_run(make_cfg, tmp_path, write_samp
     runs = [runner.execute(make_cfg(*SMOKE, "method=ptv2", f"data_dir={data}", f"trainer.progress={show}",
                                  "trainer.epochs=2", "trainer.batch_size=2"))
             for show in (False, True)]
-    assert runs[0]["run_id"] == runs[1]["run_id"]
-    assert runs[0]["history"] == runs[1]["history"]
+    assert runs[0].run_id == runs[1].run_id
+    assert runs[0].history == runs[1].history
 
 
 def test_the_row_records_the_cpu_threads_it_ran_with(make_cfg, tmp_path, write_samples):
@@ -86,4 +86,4 @@ def test_the_row_records_the_cpu_threads_it_ran_with(make_cfg, tmp_path, write_s
         row = runner.execute(make_cfg(*SMOKE, "method=prompt", f"data_dir={data}"))
     finally:
         torch.set_num_threads(before)
-    assert row["provenance"]["cpu_threads"] == 1
+    assert row.provenance["cpu_threads"] == 1

@@ -49,19 +49,19 @@ QA_RUN = ["trainer=smoke", "task.max_length=64", "task.stride=16", "prompt_lengt
 @pytest.mark.parametrize("method", METHODS)
 def test_squad_runs_for_every_method_and_tiny_backbone(make_cfg, squad_dir, method, model):
     row = execute(make_cfg("task=squad", f"method={method}", f"model={model}", f"data_dir={squad_dir}", *QA_RUN))
-    best = row["metrics"]["dev"]["best"]
+    best = row.metrics["dev"]["best"]
     assert set(best) == {"exact_match", "f1"} and all(0 <= v <= 100 for v in best.values())
-    assert row["primary_metric"] == "f1" and row["data"]["dev_examples"] == 4
-    folder = make_cfg().paths.results_dir + f"/runs/{row['run_id']}/predictions/dev"
+    assert row.primary_metric == "f1" and row.data["dev_examples"] == 4
+    folder = make_cfg().paths.results_dir + f"/runs/{row.run_id}/predictions/dev"
     with open(f"{folder}/predictions.json") as handle:
         assert set(json.load(handle)) == {"a0p0", "a0p1", "a1p0", "a1p1"}
 
 
 def test_squad_v2_run_writes_null_odds_and_breakdowns(make_cfg, squad_dir):
     row = execute(make_cfg("task=squad_v2", "method=ptv2", "model=tiny-bert", f"data_dir={squad_dir}", *QA_RUN))
-    assert set(row["metrics"]["dev"]["best"]) == {"exact_match", "f1", "has_ans_exact_match", "has_ans_f1",
+    assert set(row.metrics["dev"]["best"]) == {"exact_match", "f1", "has_ans_exact_match", "has_ans_f1",
                                                   "no_ans_exact_match", "no_ans_f1"}
-    folder = make_cfg().paths.results_dir + f"/runs/{row['run_id']}/predictions/dev"
+    folder = make_cfg().paths.results_dir + f"/runs/{row.run_id}/predictions/dev"
     with open(f"{folder}/predictions.json") as answers, open(f"{folder}/null_odds.json") as odds:
         answers, odds = json.load(answers), json.load(odds)
     assert len(answers) == 8 and set(answers) == set(odds)
@@ -80,9 +80,9 @@ def test_split_dev_trains_and_scores_on_one_file_by_article(make_cfg, tmp_path):
     assert {e["title"] for e in fraction.examples("dev")} == {"Article_4"}  # 0.2 x 5 articles = 1
     row = execute(make_cfg("task=squad", "task.split_dev=2", "method=ptv2", "model=tiny-bert",
                            f"data_dir={tmp_path}", *QA_RUN))
-    assert row["config"]["task"]["split_dev"] == 2
-    assert "split_dev=2" in row["data"]["note"] and row["data"]["dev_examples"] == 4
-    assert row["data"]["train_examples"] == 6
+    assert row.config["task"]["split_dev"] == 2
+    assert "split_dev=2" in row.data["note"] and row.data["dev_examples"] == 4
+    assert row.data["train_examples"] == 6
 
 
 @pytest.mark.parametrize("value", [0, 5, 7, 1.5, "two", True])

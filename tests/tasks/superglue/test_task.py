@@ -45,10 +45,10 @@ def test_task_runs_end_to_end_and_writes_leaderboard_files(name, tmp_path, make_
     cfg = make_cfg(f"task={name}", "model=tiny-bert", "method=ptv2", "prompt_length=4", "trainer=smoke",
                    f"data_dir={data_dir}", "task.max_length=64")
     row = execute(cfg)
-    assert row["status"] == "completed"
-    assert set(row["metrics"]["dev"]["best"]) == set(cfg.task.metrics)
-    assert row["metrics"]["test"]["best"] is None  # official test files carry no labels
-    run_folder = Path(cfg.paths.results_dir) / "runs" / row["run_id"]
+    assert row.status == "completed"
+    assert set(row.metrics["dev"]["best"]) == set(cfg.task.metrics)
+    assert row.metrics["test"]["best"] is None  # official test files carry no labels
+    run_folder = Path(cfg.paths.results_dir) / "runs" / row.run_id
     for split in ("dev", "test"):
         path = run_folder / "predictions" / split / f"{cfg.task.local_name}.jsonl"
         lines = [json.loads(line) for line in path.read_text().splitlines()]

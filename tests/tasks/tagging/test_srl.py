@@ -90,10 +90,10 @@ def test_conll05_run_writes_every_eval_split(tmp_path, make_cfg):
     cfg = make_cfg("task=conll05", "task.local.splits.train.stems=[train.02,train.03]", "method=ptv2",
                    "model=tiny-roberta", "trainer=smoke", "prompt_length=4", f"data_dir={data}")
     row = execute(cfg)
-    assert math.isfinite(row["history"][0]["train_loss"])
-    assert set(row["metrics"]) == {"dev", "test_wsj", "test_brown"}
-    for split in row["metrics"]:
-        assert {"precision", "recall", "f1", "f1_no_v"} <= set(row["metrics"][split]["best"])
+    assert math.isfinite(row.history[0]["train_loss"])
+    assert set(row.metrics) == {"dev", "test_wsj", "test_brown"}
+    for split in row.metrics:
+        assert {"precision", "recall", "f1", "f1_no_v"} <= set(row.metrics[split]["best"])
         written = next((tmp_path / "results" / "runs").glob(f"*/predictions/{split}/{split}.conll")).read_text()
         assert written.count("\n\n") == 6 and written.splitlines()[0].split(" ")[0] == "The"
 

@@ -139,9 +139,9 @@ def test_every_method_and_backbone_tags(tmp_path, make_cfg, method, model):
     # prompt / prefix positions are never part of the output, so they can never be labelled or scored
     assert logits.shape == (*batch["input_ids"].shape, task.num_labels)
     row = execute(cfg)
-    assert math.isfinite(row["history"][0]["train_loss"])
+    assert math.isfinite(row.history[0]["train_loss"])
     for split in ("dev", "test"):
-        scores = row["metrics"][split]["best"]
+        scores = row.metrics[split]["best"]
         assert {"precision", "recall", "f1"} <= set(scores) and all(0 <= v <= 100 for v in scores.values())
         written = read_conll_file(next((tmp_path / "results" / "runs").glob(f"*/predictions/{split}/{split}.conll")))
         assert len(written) == len(task.examples(split)) and all(len(l) == 3 for s in written for l in s)
