@@ -49,7 +49,7 @@ sweep-demo: $(INSTALLED)  ## a 4-job sweep on 2 local joblib workers (prompt, pt
 		task=rte model=minilm trainer=smoke trainer.max_train_examples=200 trainer.max_eval_examples=100 \
 		data_dir=$(DATA_DIR) paths.results_dir=$(SWEEP_DEMO)/results paths.output_dir=$(SWEEP_DEMO)
 
-tables: $(INSTALLED)  ## results/runs/*/row.json -> results/tables/*.md, results/figures/*.png and the README's results section
+tables: $(INSTALLED)  ## results/runs/*/row.json -> results/tables/*.md, results/figures/*.png, the README's results section and results/README.md's summary
 	$(BIN)/ptune table
 	$(BIN)/python scripts/results_report.py
 

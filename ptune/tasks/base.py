@@ -114,7 +114,7 @@ class Task:
         except Exception as error:  # the hub raises many kinds; all mean the same to the user
             raise DataError(
                 f"could not load task {self.name!r} ({hub.path}, {hub.get('name')}, {hub.splits[split]}) from the "
-                f"dataset hub: {error}\nOffline? Set data_dir=/path/to/data (see README, 'Tasks and data').") from error
+                f"dataset hub: {error}\nOffline? Set data_dir=/path/to/data (see docs/tasks.md).") from error
 
     def from_hub(self, row: dict) -> dict:
         """Map a hub record to the local record layout (override when they differ)."""
