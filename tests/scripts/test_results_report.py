@@ -18,22 +18,18 @@ import results_report  # noqa: E402
 FINAL = "minilm: method.lr and prompt_length chosen by sweep=search_minilm_ptv2"
 
 
-def write_row(results: Path, task: str, method: str, seed: int, best: float, last: float, label: str = FINAL,
-              lr: float = 0.01, model: str = "minilm", reused: bool = False, test: float | None = None,
-              loss: float = 0.5, seconds: float = 600.0, best_epoch: int = 20):
-    run_id = f"{task}-{model}-{method}-s{seed}-{abs(hash((label, lr))) % 10**6}"
-    row = {"run_id": run_id, "status": "completed", "task": task, "model": model, "method": method,
-           "prompt_length": 16, "seed": seed, "primary_metric": "accuracy", "epochs_run": 20, "best_epoch": best_epoch,
-           "metrics": {"dev": {"best": {"accuracy": best}, "last": {"accuracy": last}},
-                       "test": {"best": None if test is None else {"accuracy": test}}},
-           "history": [{"epoch": 1, "train_loss": 0.69}, {"epoch": 20, "train_loss": loss}],
-           "train_seconds": seconds, "data": {"dev_examples": 277},
-           "params": {"trainable_percent": 0.33},
-           "config": {"seed": seed, "preset_applied": label, "method": {"name": method, "lr": lr}}}
-    if reused:
-        row["reused_from"] = {"run_id": "x", "folder": "search/runs/x"}
-    (results / "runs" / run_id).mkdir(parents=True)
-    (results / "runs" / run_id / "row.json").write_text(json.dumps(row))
+def write_final(write_row, results: Path, task: str, method: str, seed: int, best: float, last: float,
+                label: str = FINAL, lr: float = 0.01, model: str = "minilm", reused: bool = False,
+                test: float | None = None, loss: float = 0.5, seconds: float = 600.0, best_epoch: int = 20):
+    """A MiniLM row with `label` as its preset label, through the write_row fixture."""
+    write_row(results, run_id=f"{task}-{model}-{method}-s{seed}-{abs(hash((label, lr))) % 10**6}", task=task,
+              model=model, method=method, prompt_length=16, seed=seed, primary_metric="accuracy", epochs_run=20,
+              best_epoch=best_epoch, metrics={"dev": {"best": {"accuracy": best}, "last": {"accuracy": last}},
+                                              "test": {"best": None if test is None else {"accuracy": test}}},
+              history=[{"epoch": 1, "train_loss": 0.69}, {"epoch": 20, "train_loss": loss}], train_seconds=seconds,
+              data={"dev_examples": 277}, params={"trainable_percent": 0.33},
+              config={"seed": seed, "preset_applied": label, "method": {"name": method, "lr": lr}},
+              reused_from={"run_id": "x", "folder": "search/runs/x"} if reused else None)
 
 
 def table_line(text: str, method: str) -> list[str]:
@@ -41,15 +37,15 @@ def table_line(text: str, method: str) -> list[str]:
     return [cell.strip() for cell in line.strip("|").split("|")]
 
 
-def test_cells_pool_the_final_runs_only(tmp_path):
+def test_cells_pool_the_final_runs_only(tmp_path, write_row):
     """RTE ptv2 best 60 / 70 / 80 (mean 70, std 10), last 50 / 52 / 54 (52 ± 2); search rows, another backbone and
     an unsearched config with fewer seeds stay out."""
     results = tmp_path / "results"
     for seed, best, last in zip((1, 2, 3), (60.0, 70.0, 80.0), (50.0, 52.0, 54.0)):
-        write_row(results, "rte", "ptv2", seed, best, last, reused=seed == 1)
-    write_row(results, "rte", "ptv2", 1, 99.0, 99.0, label="minilm: the settings search (sweep=search_minilm_ptv2)")
-    write_row(results, "rte", "ptv2", 1, 98.0, 98.0, model="tiny-bert")
-    write_row(results, "rte", "ptv2", 1, 97.0, 97.0, label="minilm: schedule only; not searched", lr=0.5)
+        write_final(write_row, results, "rte", "ptv2", seed, best, last, reused=seed == 1)
+    write_final(write_row, results, "rte", "ptv2", 1, 99.0, 99.0, label="minilm: the settings search (sweep=search_minilm_ptv2)")
+    write_final(write_row, results, "rte", "ptv2", 1, 98.0, 98.0, model="tiny-bert")
+    write_final(write_row, results, "rte", "ptv2", 1, 97.0, 97.0, label="minilm: schedule only; not searched", lr=0.5)
     text = results_report.section(results_report.completed_rows(results), tmp_path)
     assert table_line(text, "ptv2") == ["ptv2", "0.33", "70.0 ± 10.0 / 52.0 ± 2.0 (3)"]
     assert "| method | trainable % | RTE (accuracy) |" in text
@@ -57,9 +53,9 @@ def test_cells_pool_the_final_runs_only(tmp_path):
     assert "lr 0.01, psl 16, 20 ep |" in results_report.summary(results_report.completed_rows(results))
 
 
-def test_check_fails_until_the_section_is_rewritten(tmp_path):
+def test_check_fails_until_the_section_is_rewritten(tmp_path, write_row):
     results = tmp_path / "results"
-    write_row(results, "copa", "finetune", 1, 60.0, 55.0)
+    write_final(write_row, results, "copa", "finetune", 1, 60.0, 55.0)
     readme = tmp_path / "README.md"
     readme.write_text(f"# x\n\n{results_report.START}\nold\n{results_report.END}\nafter\n")
     opening = results / "README.md"
@@ -75,17 +71,17 @@ def test_check_fails_until_the_section_is_rewritten(tmp_path):
     assert results_report.main(["--check", *args]) == 1
 
 
-def test_the_summary_names_each_task_s_best_method_and_its_lead(tmp_path):
+def test_the_summary_names_each_task_s_best_method_and_its_lead(tmp_path, write_row):
     """RTE: finetune best 60 / 64 (mean 62, std 2.83), ptv2 55 / 57 (56, std 1.41), prompt 50 (1): finetune leads ptv2
     by 6.0 points = 6.0 / 2.83 = 2.1 stds. Last epoch: ptv2 54 / 56 (55, 1.41), finetune 50 / 52 (51, 1.41): ptv2
     leads by 4.0 = 2.8 stds, prompt (40) is last. One evaluation's standard error at 62% on 277 examples. Test, train
     loss, minutes and the selected epoch come per cell."""
     results = tmp_path / "results"
-    write_row(results, "rte", "finetune", 1, 60.0, 50.0, test=70.0, loss=0.1, seconds=600, best_epoch=3)
-    write_row(results, "rte", "finetune", 2, 64.0, 52.0, test=72.0, loss=0.2, seconds=1200, best_epoch=5)
-    write_row(results, "rte", "ptv2", 1, 55.0, 54.0)
-    write_row(results, "rte", "ptv2", 2, 57.0, 56.0)
-    write_row(results, "rte", "prompt", 1, 50.0, 40.0)
+    write_final(write_row, results, "rte", "finetune", 1, 60.0, 50.0, test=70.0, loss=0.1, seconds=600, best_epoch=3)
+    write_final(write_row, results, "rte", "finetune", 2, 64.0, 52.0, test=72.0, loss=0.2, seconds=1200, best_epoch=5)
+    write_final(write_row, results, "rte", "ptv2", 1, 55.0, 54.0)
+    write_final(write_row, results, "rte", "ptv2", 2, 57.0, 56.0)
+    write_final(write_row, results, "rte", "prompt", 1, 50.0, 40.0)
     text = results_report.summary(results_report.completed_rows(results))
     lead = (62.0 - 56.0) / statistics.stdev([60.0, 64.0])
     error = 100 * math.sqrt(0.62 * 0.38 / 277)  # one evaluation of 277 examples at the best mean, 62%
@@ -101,11 +97,11 @@ def test_the_committed_readmes_show_the_committed_rows():
     assert results_report.main(["--check"]) == 0, "run: make tables"
 
 
-def test_the_figure_draws_the_final_cells_and_nothing_without_them(tmp_path):
+def test_the_figure_draws_the_final_cells_and_nothing_without_them(tmp_path, write_row):
     pytest.importorskip("matplotlib")
     results = tmp_path / "results"
     for seed, best in zip((1, 2), (60.0, 64.0)):
-        write_row(results, "copa", "ptv2", seed, best, best - 5)
+        write_final(write_row, results, "copa", "ptv2", seed, best, best - 5)
     path = tmp_path / "final.png"
     assert results_report.draw(results_report.completed_rows(results), path) == path and path.stat().st_size > 0
     first = path.read_bytes()
@@ -114,15 +110,15 @@ def test_the_figure_draws_the_final_cells_and_nothing_without_them(tmp_path):
     assert results_report.draw(results_report.completed_rows(tmp_path / "nothing"), tmp_path / "none.png") is None
 
 
-def test_the_figure_legend_names_every_method_drawn_in_any_panel(tmp_path):
+def test_the_figure_legend_names_every_method_drawn_in_any_panel(tmp_path, write_row):
     """The first panel (RTE) may lack a method that another panel draws: the one legend still names it."""
     pytest.importorskip("matplotlib")
     import matplotlib.pyplot as plt
 
     results = tmp_path / "results"
-    write_row(results, "rte", "ptv2", 1, 55.0, 50.0)
-    write_row(results, "copa", "prompt", 1, 60.0, 52.0)
-    write_row(results, "copa", "finetune", 1, 63.0, 59.0)
+    write_final(write_row, results, "rte", "ptv2", 1, 55.0, 50.0)
+    write_final(write_row, results, "copa", "prompt", 1, 60.0, 52.0)
+    write_final(write_row, results, "copa", "finetune", 1, 63.0, 59.0)
     figure = results_report.final_figure(results_report.completed_rows(results))
     legend = figure.axes[0].get_legend()
     assert [text.get_text() for text in legend.get_texts()] == ["finetune", "prompt", "ptv2"]
