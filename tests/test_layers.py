@@ -80,3 +80,12 @@ def test_no_import_cycle():
 def test_every_package_says_what_it_is():
     for init in PACKAGE.rglob("__init__.py"):
         assert ast.get_docstring(ast.parse(init.read_text())), f"{init} has no docstring"
+
+
+def test_the_architecture_page_names_every_module_of_every_layer():
+    """docs/architecture.md is the map a newcomer reads: a layer's module it leaves out is one they cannot find.
+    (Below a layer's package, methods/ and the benchmark subpackages hold one module per implementation.)"""
+    text = (PACKAGE.parent / "docs" / "architecture.md").read_text()
+    modules = [name for name in imports() if name.count(".") == 2 or name.count(".") == 1]
+    missing = [name for name in modules if name.rsplit(".", 1)[-1] not in text]
+    assert not missing, f"docs/architecture.md does not name: {missing}"
