@@ -4,6 +4,9 @@ sweep of the four methods into one table."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -224,3 +227,14 @@ def test_cli_sweeps_four_methods_into_one_table(tmp_path, ptune, write_samples):
     selection, last = rest.split("\nLast epoch:")
     for table in (scores, selection, last):
         assert len([line for line in table.splitlines() if line.startswith("| tiny-roberta")]) == 4, text
+
+
+def test_a_run_with_the_default_paths_leaves_the_committed_results_alone(tmp_path, write_samples):
+    """From a project folder: the row goes to outputs/results/runs/, and nothing appears under results/."""
+    data = write_samples(tmp_path / "data")
+    env_free = {key: value for key, value in os.environ.items() if not key.startswith("PTUNE_")}
+    done = subprocess.run([sys.executable, "-m", "ptune.cli", "run", *SMOKE, "method=ptv2", f"data_dir={data}"],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=600, env=env_free)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert [row.method for row in completed_rows(tmp_path / "outputs" / "results")] == ["ptv2"]
+    assert not (tmp_path / "results").exists()
