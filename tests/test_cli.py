@@ -229,12 +229,20 @@ def test_cli_sweeps_four_methods_into_one_table(tmp_path, ptune, write_samples):
         assert len([line for line in table.splitlines() if line.startswith("| tiny-roberta")]) == 4, text
 
 
-def test_a_run_with_the_default_paths_leaves_the_committed_results_alone(tmp_path, write_samples):
-    """From a project folder: the row goes to outputs/results/runs/, and nothing appears under results/."""
+def test_a_run_with_the_default_paths_leaves_the_committed_results_alone_and_can_be_rescored(tmp_path, write_samples):
+    """From a project folder: the row goes to outputs/results/runs/, nothing appears under results/, and a smoke run's
+    checkpoint lets `ptune eval` re-score it from the run id alone, reading the data folder the run recorded."""
     data = write_samples(tmp_path / "data")
-    env_free = {key: value for key, value in os.environ.items() if not key.startswith("PTUNE_")}
-    done = subprocess.run([sys.executable, "-m", "ptune.cli", "run", *SMOKE, "method=ptv2", f"data_dir={data}"],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=600, env=env_free)
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PTUNE_")}
+
+    def ptune_here(*args):
+        return subprocess.run([sys.executable, "-m", "ptune.cli", *args], capture_output=True, text=True,
+                              cwd=tmp_path, timeout=600, env=env)
+
+    done = ptune_here("run", *SMOKE, "method=ptv2", f"data_dir={data}")
     assert done.returncode == 0, done.stderr[-3000:]
-    assert [row.method for row in completed_rows(tmp_path / "outputs" / "results")] == ["ptv2"]
-    assert not (tmp_path / "results").exists()
+    [row] = completed_rows(tmp_path / "outputs" / "results")
+    assert row.method == "ptv2" and row.data["source"] == "data" and not (tmp_path / "results").exists()
+    rescored = ptune_here("eval", f"run={row.run_id}")
+    assert rescored.returncode == 0, rescored.stderr[-3000:]
+    assert json.loads(rescored.stdout.splitlines()[-1])["metrics"] == row.metrics["dev"]["best"]

@@ -10,7 +10,8 @@ that run saved, <paths.output_dir>/checkpoints/<run id>.pt (the best dev epoch's
 or checkpoint=PATH); a checkpoint that does not fit (other run, other backbone, missing or unexpected weights,
 other shapes) is refused. Predictions and metrics.json go to <paths.output_dir>/eval/<run id>/<split>/
 (weights=last: .../<run id>/last/<split>/; or out=DIR); the metrics are printed.
-Data and batches follow the run's config (task.max_length, trainer.eval_batch_size, max_eval_examples).
+Data and batches follow the run's config (task.max_length, trainer.eval_batch_size, max_eval_examples); the data
+is read from the run's own data folder (its row's `data.source`) unless data_dir= says otherwise.
 """
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ from ptune.train.inference import evaluate
 log = logging.getLogger(__name__)
 DEFAULT_SPLIT = "dev"
 ARGUMENTS = {"run": "run folder or run id (required)", "task.split": f"split to score (default {DEFAULT_SPLIT})",
-             "data_dir": "task data folder (default: as ptune run)", "device": "auto | cpu | cuda[:N]",
+             "data_dir": "task data folder (default: the one the run recorded, when it is at hand)", "device": "auto | cpu | cuda[:N]",
              "paths.results_dir": "where the rows are", "paths.output_dir": "where the checkpoints are",
              "weights": "best | last: the best dev epoch's checkpoint (default) or the last epoch's",
              "checkpoint": "checkpoint file (default: the run's own)", "out": "folder for predictions and metrics"}
@@ -73,6 +74,17 @@ def run_config(row: Row, base):
     return cfg
 
 
+def recorded_data_dir(row: Row) -> str | None:
+    """The data folder the run read, as its row records it: None for the hub, "" where it cannot be used here (a
+    folder outside the project, recorded as <local>/NAME, or one that does not exist from here)."""
+    source = row.data.get("source")
+    if source == "hub":
+        return None
+    if not source or source.startswith("<") or not Path(source).is_dir():
+        return ""
+    return source
+
+
 def usage() -> str:
     return __doc__.strip() + "\n\narguments:\n" + "\n".join(f"  {k:18s}{v}" for k, v in ARGUMENTS.items())
 
@@ -90,6 +102,8 @@ def main(argv: list[str]) -> int:
                  if key in args]
     base = compose(overrides)  # paths, data_dir and device defaults as `ptune run` has them
     row = find.read_row(find.run_folder(args["run"], Path(base.paths.results_dir)))
+    if "data_dir" not in args and (recorded := recorded_data_dir(row)) != "":
+        base.data_dir = recorded
     cfg = run_config(row, base)
     split = args.get("task.split", DEFAULT_SPLIT)
     default_out = Path(cfg.paths.output_dir) / "eval" / row.run_id / ("last" if epoch == "last" else "") / split
