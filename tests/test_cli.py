@@ -43,6 +43,8 @@ def test_help_lists_eval(ptune):
     ("method.lr=abc", ["error: method.lr=abc", "could not be converted to Float"]),
     ("trainer.epochs=0", ["error: trainer.epochs=0: expected an integer >= 1"]),
     ("prompt_length=100000", ["error: prompt_length=100000", "512 positions", "Lower prompt_length"]),
+    ("+foo=1", ["error: foo: no such key in the config's schema", "--cfg job"]),
+    ("+method.prefix_size=4", ["error: method.prefix_size: no such key"]),
 ])
 def test_bad_config_values_fail_before_any_work_with_exit_code_2(override, fragments, tmp_path, ptune):
     result = ptune("run", *SMOKE, f"data_dir={tmp_path / 'unused'}", *paths(tmp_path), override)

@@ -11,6 +11,7 @@ build_model repeats the position check for callers that build a model without va
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 
@@ -18,7 +19,7 @@ import torch
 from omegaconf import OmegaConf
 from transformers import AutoConfig
 
-from ptune.config.schema import RESUME_CHOICES
+from ptune.config.schema import RESUME_CHOICES, RunConfig, TrainerConfig
 from ptune.errors import ConfigError
 from ptune.model.backbones import resolve_pretrained
 from ptune.model.device import autocast_dtype, pick_device
@@ -40,6 +41,7 @@ def validate(cfg) -> None:
     if missing:
         raise ConfigError(f"no value for {', '.join(missing)}: set it in its yaml or on the command line")
     check_schemas(cfg)
+    check_declared_keys(cfg)
     for key, value, ok, expected in ranges(cfg):
         if not ok:
             raise ConfigError.bad_value(key, value, expected)
@@ -58,6 +60,17 @@ def check_schemas(cfg) -> None:
         if OmegaConf.get_type(node) is not expected:
             raise ConfigError(f"conf/{group}/{node.name}.yaml: impl {node.impl!r} needs the schema "
                               f"/schema/{group}/{node.impl}@_here_ first in its defaults list")
+
+
+def check_declared_keys(cfg) -> None:
+    """Only keys a schema declares may shape a run (and its run id): `+key=value` forces any key into the config."""
+    schemas = (("", cfg, RunConfig), ("method.", cfg.method, METHODS.get(cfg.method.impl).config_class),
+               ("task.", cfg.task, TASKS.get(cfg.task.impl).config_class), ("trainer.", cfg.trainer, TrainerConfig))
+    for prefix, node, schema in schemas:
+        unknown = sorted(set(node) - {field.name for field in dataclasses.fields(schema)})
+        if unknown:
+            raise ConfigError(f"{prefix}{unknown[0]}: no such key in the config's schema (ptune/config/schema.py, "
+                              "the method's and task's config_class); `ptune run --cfg job` lists the keys")
 
 
 def ranges(cfg):
