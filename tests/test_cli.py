@@ -248,3 +248,8 @@ def test_a_run_with_the_default_paths_leaves_the_committed_results_alone_and_can
     rescored = ptune_here("eval", f"run={row.run_id}")
     assert rescored.returncode == 0, rescored.stderr[-3000:]
     assert json.loads(rescored.stdout.splitlines()[-1])["metrics"] == row.metrics["dev"]["best"]
+
+
+def test_compare_without_rows_is_a_one_line_error(tmp_path, ptune):
+    result = ptune("compare", str(tmp_path / "nothing"))
+    assert_clean_error(result, 2, f"error: no completed rows under {tmp_path / 'nothing' / 'runs'}")

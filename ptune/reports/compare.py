@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ptune.errors import ConfigError
 from ptune.reports.labels import method_rank
 from ptune.reports.markdown import markdown_table
 from ptune.store.find import completed_rows
@@ -45,8 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rows = completed_rows(args.results)
     if not rows:
-        print(f"ptune compare: no completed rows under {args.results / 'runs'}")
-        return 1
+        raise ConfigError(f"no completed rows under {args.results / 'runs'}: name a results folder that holds "
+                          "runs/<run id>/row.json (e.g. outputs/results)")
     committed = {row.run_id: row for row in completed_rows(args.committed)}
     print(compare_table(rows, committed))
     matched = sum(row.run_id in committed for row in rows)
