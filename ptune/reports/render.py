@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     reference_dir = args.reference or default_reference_dir(args.results)
     names = args.tables.split(",") if args.tables else None
     rows = completed_rows(args.results)
-    for path in write_tables(args.results, args.out or args.results / "tables", reference_dir, names):
+    for path in write_tables(rows, args.out or args.results / "tables", reference_dir, names):
         print(f"wrote {path}")
     if args.figures:
         figures = write_figures(rows, args.figures_out or args.results / "figures", args.results)

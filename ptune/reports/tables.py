@@ -22,7 +22,6 @@ from ptune.reports.labels import config_digest, method_rank, setting_label
 from ptune.reports.markdown import markdown_table
 from ptune.reports.reference import UNSPECIFIED_MODEL, Reference, load_references
 from ptune.reports.table_specs import Column, TableSpec, load_table_specs
-from ptune.store.find import completed_rows
 from ptune.store.row import Row
 
 
@@ -37,11 +36,6 @@ def task_protocol(row: Row) -> str:
     parts = [str(task[key]) for key in ("template", "variant") if task.get(key)]
     version = int(task.get("version") or 1)  # rows made before task versions existed are version 1
     return " · ".join(parts + ([f"v{version}"] if version != 1 else []))
-
-
-def metric_value(row: Row, column: Column, epoch: str = "best") -> float | None:
-    """The column's score of the run at its best dev epoch ("best") or at its last epoch ("last")."""
-    return row.score(column.split, epoch, column.metric)
 
 
 def format_cell(values: list[float]) -> str:
@@ -99,9 +93,9 @@ def measured_lines(spec: TableSpec, rows: list[Row], footnotes: list[str], selec
             chosen, *others = sorted(by_config, key=lambda digest: (-len(by_config[digest]), digest))
             shown_runs += by_config[chosen]
             selected.append(selection_cell(by_config[chosen]))
-            at_last.append(format_cell([v for v in (metric_value(row, column, "last") for row in by_config[chosen])
+            at_last.append(format_cell([v for v in (row.score(column.split, "last", column.metric) for row in by_config[chosen])
                                         if v is not None]))
-            values = [v for v in (metric_value(row, column) for row in by_config[chosen]) if v is not None]
+            values = [v for v in (row.score(column.split, metric=column.metric) for row in by_config[chosen]) if v is not None]
             cell = format_cell(values)
             protocol = task_protocol(by_config[chosen][0])
             if cell and protocol:
@@ -185,14 +179,13 @@ def render(spec: TableSpec, rows: list[Row], references: list[Reference]) -> str
     return "\n".join(out) + "\n"
 
 
-def write_tables(results_dir: Path, out_dir: Path, reference_dir: Path | None, names: list[str] | None = None):
-    """Render every (or the named) table; returns the files written."""
+def write_tables(rows: list[Row], out_dir: Path, reference_dir: Path | None, names: list[str] | None = None):
+    """Render every (or the named) table from `rows`; returns the files written."""
     specs = load_table_specs()
     known = [spec.name for spec in specs]
     unknown = sorted(set(names or []) - set(known))
     if unknown:
         raise SystemExit(f"ptune table: unknown table(s) {unknown}; choose from {known}")
-    rows = completed_rows(results_dir)
     references = load_references(reference_dir) if reference_dir else []
     written = []
     Path(out_dir).mkdir(parents=True, exist_ok=True)
