@@ -12,6 +12,7 @@ from omegaconf import DictConfig
 from ptune.config.compose import compose, config_dir
 from ptune.store.find import completed_row
 from ptune.store.reuse import find_twin
+from ptune.store.row import Row
 from ptune.store.run_id import experiment_config, run_id
 
 
@@ -23,7 +24,7 @@ class Job:
     method: str
     epochs: int
     run_id: str
-    row: dict | None  # its completed row, when done (what skip_done=true skips)
+    row: Row | None  # its completed row, when done (what skip_done=true skips)
     reusable: bool  # not done, but its twin under reuse_rows_from is copied instead of trained (ptune/store/reuse.py)
     cfg: DictConfig  # as `ptune run` composes it
 

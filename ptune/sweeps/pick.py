@@ -29,7 +29,7 @@ from ptune.config.compose import by_run_preset_path, compose, config_dir
 from ptune.model.methods.base import prompt_length_of
 from ptune.store.portable import portable_path
 from ptune.store.row import Row
-from ptune.sweeps.plan import Job, jobs
+from ptune.sweeps.grid import Job, jobs
 
 
 @dataclass

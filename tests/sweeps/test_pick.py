@@ -13,9 +13,8 @@ import ptune.sweeps.pick
 import ptune.sweeps.plan
 from ptune.config.compose import compose
 from ptune.store.run_id import experiment_config
-from ptune.sweeps.grid import grid
+from ptune.sweeps.grid import grid, jobs
 from ptune.sweeps.pick import choices, preset_text
-from ptune.sweeps.plan import jobs
 
 SEARCH = ["sweep=search_minilm_ptv2", "task=copa"]
 
