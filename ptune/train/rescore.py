@@ -38,7 +38,8 @@ from ptune.train.inference import evaluate
 log = logging.getLogger(__name__)
 DEFAULT_SPLIT = "dev"
 ARGUMENTS = {"run": "run folder or run id (required)", "task.split": f"split to score (default {DEFAULT_SPLIT})",
-             "data_dir": "task data folder (default: the one the run recorded, when it is at hand)", "device": "auto | cpu | cuda[:N]",
+             "data_dir": "task data folder (default: the one the run recorded, when it is at hand)",
+             "device": "auto | cpu | cuda[:N]",
              "paths.results_dir": "where the rows are", "paths.output_dir": "where the checkpoints are",
              "weights": "best | last: the best dev epoch's checkpoint (default) or the last epoch's",
              "checkpoint": "checkpoint file (default: the run's own)", "out": "folder for predictions and metrics"}
@@ -74,15 +75,13 @@ def run_config(row: Row, base):
     return cfg
 
 
-def recorded_data_dir(row: Row) -> str | None:
-    """The data folder the run read, as its row records it: None for the hub, "" where it cannot be used here (a
-    folder outside the project, recorded as <local>/NAME, or one that does not exist from here)."""
+def recorded_data_dir(row: Row, default: str | None) -> str | None:
+    """The data folder the run read, as its row records it (None: the hub); `default` where the record cannot be
+    used here (a folder outside the project, recorded as <local>/NAME, or one that does not exist from here)."""
     source = row.data.get("source")
     if source == "hub":
         return None
-    if not source or source.startswith("<") or not Path(source).is_dir():
-        return ""
-    return source
+    return source if source and not source.startswith("<") and Path(source).is_dir() else default
 
 
 def usage() -> str:
@@ -102,8 +101,8 @@ def main(argv: list[str]) -> int:
                  if key in args]
     base = compose(overrides)  # paths, data_dir and device defaults as `ptune run` has them
     row = find.read_row(find.run_folder(args["run"], Path(base.paths.results_dir)))
-    if "data_dir" not in args and (recorded := recorded_data_dir(row)) != "":
-        base.data_dir = recorded
+    if "data_dir" not in args:
+        base.data_dir = recorded_data_dir(row, base.data_dir)
     cfg = run_config(row, base)
     split = args.get("task.split", DEFAULT_SPLIT)
     default_out = Path(cfg.paths.output_dir) / "eval" / row.run_id / ("last" if epoch == "last" else "") / split
