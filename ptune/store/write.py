@@ -17,6 +17,11 @@ from pathlib import Path
 from ptune.store.row import Row
 
 
+def timestamp() -> str:
+    """Now, as rows record their start and finish (local time with its UTC offset)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
 def process_tag() -> str:
     """Unique to this process, also across the hosts of a cluster sharing one file system: names scratch files."""
     return f"{socket.gethostname()}-{os.getpid()}"
@@ -69,7 +74,7 @@ def publish_run_folder(staging: Path, final: Path, attempts: int = 5) -> None:
 def record_failure(run_folder: Path, row: Row, status: str, error: BaseException, **details) -> Path:
     """failed-<time>-<process>.json in the run folder: the row so far (no metrics), the error and `details`."""
     failed = {**row.to_json(), **details, "status": status, "error": f"{type(error).__name__}: {error}",
-              "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+              "finished": timestamp()}
     failed.pop("metrics", None)
     path = run_folder / f"failed-{time.strftime('%Y%m%d-%H%M%S')}-{process_tag()}.json"
     write_json_atomic(path, failed)

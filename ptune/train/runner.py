@@ -16,7 +16,6 @@ import dataclasses
 import logging
 import math
 import sys
-import time
 from pathlib import Path
 
 import torch
@@ -72,7 +71,7 @@ def run(cfg: DictConfig, identifier: str | None = None) -> tuple[Row, str]:
     ranks, device = distributed.setup(pick_device(cfg.device))  # under torchrun: this rank's device
     dtype = autocast_dtype(cfg.trainer.precision, device)  # an impossible precision fails before any work
     saved = resume.find_state(cfg.paths.output_dir, identifier, config, resume_mode(cfg.resume))
-    row = Row(run_id=identifier, started=now(), task=cfg.task.name, model=cfg.model.name, method=cfg.method.name,
+    row = Row(run_id=identifier, started=write.timestamp(), task=cfg.task.name, model=cfg.model.name, method=cfg.method.name,
               prompt_length=prompt_length_of(cfg.method), seed=cfg.seed,
               hyperparameters={"lr": cfg.method.lr, **OmegaConf.to_container(cfg.trainer, resolve=True),
                                "max_length": cfg.task.max_length, "precision_used": precision_name(dtype)},
@@ -85,7 +84,7 @@ def run(cfg: DictConfig, identifier: str | None = None) -> tuple[Row, str]:
             results = train_and_evaluate(cfg, identifier, config, device, dtype, staging, saved, state_file, stop,
                                          ranks)
         row.provenance["resumed"] = results.pop("resumed")
-        row = dataclasses.replace(row, **results, status="completed", finished=now())
+        row = dataclasses.replace(row, **results, status="completed", finished=write.timestamp())
         if not ranks.main:
             return row, "completed"
         write.write_row(staging, row)
@@ -101,10 +100,6 @@ def run(cfg: DictConfig, identifier: str | None = None) -> tuple[Row, str]:
         raise
     log.info(f"row: {run_folder / find.ROW_FILE}")
     return row, "completed"
-
-
-def now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
 def train_and_evaluate(cfg: DictConfig, identifier: str, config: dict, device: torch.device, dtype, staging: Path,
