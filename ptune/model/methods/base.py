@@ -1,6 +1,6 @@
 """What a method is: which weights train and which prompts it feeds the backbone.
 
-A method is one module in ptune/methods/ registered under its `impl` name, plus one yaml in
+A method is one module in ptune/model/methods/ registered under its `impl` name, plus one yaml in
 conf/method/ naming that impl and its schema. The method declares what it uses instead of being
 recognised by name: `config_class` (its typed config; a PromptMethodConfig means it uses prompt_length),
 `trains_backbone_parameter` (which backbone weights train; its own parameters and the head always do).
