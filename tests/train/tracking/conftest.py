@@ -26,29 +26,29 @@ class TrackedRun:
     outputs: Path
 
 
+def offline(env: pytest.MonkeyPatch, outputs: Path) -> None:
+    """W&B offline and quiet, writing under `outputs`; MLflow on its default local store."""
+    env.setenv("WANDB_SILENT", "true")
+    env.setenv("WANDB_DIR", str(outputs))  # conf/logger/wandb.yaml reads it
+    for name in ("WANDB_API_KEY", "WANDB_MODE", "MLFLOW_TRACKING_URI"):
+        env.delenv(name, raising=False)
+
+
 @pytest.fixture(scope="package")
 def tracked(tmp_path_factory) -> TrackedRun:
     root = tmp_path_factory.mktemp("tracked")
-    data = write_rte(root / "data")
+    data, outputs = write_rte(root / "data"), root / "outputs"
+    overrides = [*SMOKE, "method=ptv2", f"data_dir={data}", "trainer.epochs=2", "trainer.batch_size=2",
+                 "trainer.max_train_examples=null", "trainer.log_every=3", f"paths.results_dir={root / 'results'}",
+                 f"paths.output_dir={outputs}", "logger=[csv,tensorboard,mlflow,wandb]"]
     with pytest.MonkeyPatch.context() as env:
-        env.setenv("WANDB_SILENT", "true")
-        env.setenv("WANDB_DIR", str(root / "outputs"))  # conf/logger/wandb.yaml reads it
-        env.delenv("WANDB_API_KEY", raising=False)
-        env.delenv("WANDB_MODE", raising=False)
-        env.delenv("MLFLOW_TRACKING_URI", raising=False)
-        overrides = [*SMOKE, "method=ptv2", f"data_dir={data}", "trainer.epochs=2", "trainer.batch_size=2",
-                     "trainer.max_train_examples=null", "trainer.log_every=3", f"paths.results_dir={root / 'results'}",
-                     f"paths.output_dir={root / 'outputs'}", "logger=[csv,tensorboard,mlflow,wandb]"]
+        offline(env, outputs)
         sigterm_at_step(env, STOP_AT)
         with pytest.raises(resume.Preempted):
             runner.execute(compose(overrides))
         env.undo()
-        env.setenv("WANDB_SILENT", "true")
-        env.setenv("WANDB_DIR", str(root / "outputs"))
-        env.delenv("WANDB_API_KEY", raising=False)
-        env.delenv("WANDB_MODE", raising=False)
-        env.delenv("MLFLOW_TRACKING_URI", raising=False)
+        offline(env, outputs)
         cfg = compose([*overrides, "resume=true"])
         row = runner.execute(cfg)
     assert row.provenance["resumed"] == [{"epoch": 0, "step": STOP_AT}]
-    return TrackedRun(cfg, row, root / "outputs")
+    return TrackedRun(cfg, row, outputs)

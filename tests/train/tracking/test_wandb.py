@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ptune.train.tracking.wandb import wandb_mode
+from ptune.train.tracking.base import RunInfo
+from ptune.train.tracking.wandb import WandbBackend, wandb_mode
 from tests.train.tracking.conftest import EPOCH_ENDS, TRAIN_STEPS
 
 pb = pytest.importorskip("wandb.proto.wandb_internal_pb2")
@@ -67,3 +68,23 @@ def test_wandb_goes_online_only_with_an_api_key(monkeypatch, tmp_path):
     assert wandb_mode("auto") == "online"
     monkeypatch.setenv("WANDB_MODE", "disabled")
     assert wandb_mode("auto") == "disabled" and wandb_mode("offline") == "offline"
+
+
+def test_an_online_start_that_fails_goes_on_offline(monkeypatch, tmp_path, caplog):
+    wandb = pytest.importorskip("wandb")
+    modes = []
+
+    def init(mode, **options):
+        modes.append(mode)
+        if mode == "online":
+            raise TimeoutError("no network")
+        return "the offline run"
+
+    monkeypatch.setattr(wandb, "init", init)
+    monkeypatch.setenv("WANDB_API_KEY", "k" * 40)
+    monkeypatch.delenv("WANDB_MODE", raising=False)
+    settings = {"project": "ptune", "entity": None, "dir": str(tmp_path), "mode": "auto", "init_timeout": 1}
+    backend = WandbBackend(RunInfo("rte-some-run", {}, None, settings, None))
+    handle = backend.start()
+    assert modes == ["online", "offline"] and backend.wandb == "the offline run"
+    assert handle["group"] is None and "this run logs offline" in caplog.text
