@@ -82,7 +82,7 @@ def run(cfg: DictConfig, identifier: str | None = None) -> tuple[Row, str]:
     state_file = resume.state_path(cfg.paths.output_dir, identifier)
     tracker = tracking.Tracker({}, wanted=False)
     try:
-        tracker = tracking.start(cfg, identifier, resuming=saved is not None, main=ranks.main)  # logger=...
+        tracker = tracking.start(cfg, identifier, resuming=saved is not None, main=ranks.main)  # logger=... backends
         with resume.StopRequests() as stop:
             results = train_and_evaluate(cfg, identifier, config, device, dtype, staging, saved, state_file, stop,
                                          ranks, tracker)

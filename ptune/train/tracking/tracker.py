@@ -2,7 +2,7 @@
 
     tracker = start(cfg, run_id, resuming=saved is not None, main=ranks.main)
     tracker.log(step, {"train/loss": ...})     # steps: optimizer steps (the LR schedule's count)
-    tracker.finish(row_folder) | tracker.close("failed" | "interrupted")
+    tracker.finish(run_folder, row) | tracker.close("failed" | "interrupted")
 
 What resume needs lives in <paths.output_dir>/state/<run id>/tracking.json, beside the run's resume state: each
 backend's handle (MLflow run id, W&B run id, TensorBoard / CSV folder) and, per metric, the last step logged. A
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
+import numbers
 from pathlib import Path
 
 from hydra.core.hydra_config import HydraConfig
@@ -40,7 +41,7 @@ class Tracker:
         """Send `metrics` at `step` to every backend, but no metric at a step it was already logged at."""
         steps = self.record["steps"]
         fresh = {name: float(value) for name, value in metrics.items()
-                 if isinstance(value, (int, float)) and step > steps.get(name, -1)}
+                 if isinstance(value, numbers.Real) and step > steps.get(name, -1)}
         if not fresh or not self.backends:
             return
         self._each("log", step, fresh)
