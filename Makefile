@@ -27,13 +27,13 @@ BENCH_ARGS ?=
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-install: $(INSTALLED)  ## venv + ptune (editable; dev, optuna, cluster and bench extras) + the offline backbone, at the tested versions
+install: $(INSTALLED)  ## venv + ptune (editable; dev, optuna, cluster, bench, figures and tracking extras) + the offline backbone, at the tested versions
 
 # The venv is a file target: made on first use, remade when the dependencies change.
 $(INSTALLED): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(EDITABLE_NOTE_OFF) $(BIN)/pip install --quiet -c constraints.txt -e ".[dev,optuna,cluster,bench,figures]"
+	$(EDITABLE_NOTE_OFF) $(BIN)/pip install --quiet -c constraints.txt -e ".[dev,optuna,cluster,bench,figures,tracking]"
 	@touch $@
 
 test: $(INSTALLED)  ## the test suite, offline

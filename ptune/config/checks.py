@@ -83,7 +83,7 @@ def ranges(cfg):
     if psl is not None:
         key = "prompt_length" if psl == cfg.prompt_length else "method.prompt_length"
         yield key, psl, psl >= 1, f"an integer >= 1 (method {method.name} prepends that many prompt vectors)"
-    for key in ("epochs", "batch_size", "eval_batch_size", "grad_accum"):
+    for key in ("epochs", "batch_size", "eval_batch_size", "grad_accum", "log_every"):
         yield f"trainer.{key}", trainer[key], trainer[key] >= 1, "an integer >= 1"
     for key in ("max_train_examples", "max_eval_examples"):
         yield f"trainer.{key}", trainer[key], trainer[key] is None or trainer[key] >= 1, "null (all) or >= 1"

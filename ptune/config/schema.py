@@ -55,6 +55,7 @@ class TrainerConfig:
     save_last: bool = MISSING
     fold_prefix: bool = MISSING
     progress: bool = MISSING
+    log_every: int = MISSING
 
 
 # The values of `resume` (what a run does with its saved state, ptune/train/resume.py) -> what the run reads. Not an
@@ -76,6 +77,7 @@ class RunConfig:
     task: Any = MISSING
     trainer: Any = MISSING
     paths: Any = MISSING
+    logger: Any = None          # {backend name: its settings} (conf/logger/, ptune/train/tracking/)
     prompt_length: int = MISSING
     seed: int = MISSING
     data_dir: Optional[str] = MISSING

@@ -15,7 +15,7 @@ from ptune.model.methods.base import prompt_length_of
 # Keys that do not change what a run computes, left out of the run id.
 NON_EXPERIMENT_KEYS = ("paths", "data_dir", "device", "resume", "skip_done", "reuse_rows_from", "trainer.progress",
                        "trainer.save_checkpoint", "trainer.save_last", "trainer.fold_prefix", "trainer.compile",
-                       "trainer.cast_frozen", "hydra")
+                       "trainer.cast_frozen", "hydra", "logger", "trainer.log_every")
 # Keys added after rows were made, left out of the run id while they hold this default, so that adding such a key
 # with a neutral default keeps every earlier run id (and skip_done / resume across the change).
 NEUTRAL_DEFAULTS = {"task.split_dev": None, "task.split_by": None}

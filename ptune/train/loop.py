@@ -68,8 +68,10 @@ class RunState:
 
 
 def train_epoch(state: RunState, features: list[dict], cfg, pad_id: int, device, dtype,
-                stop: resume.StopRequests, save) -> float:
-    """Train from the state's position to the end of the epoch; on SIGTERM save the state and raise Preempted."""
+                stop: resume.StopRequests, save, track=None) -> float:
+    """Train from the state's position to the end of the epoch; on SIGTERM save the state and raise Preempted.
+    `track(step, metrics)`, when given (on every rank alike), gets the train loss, learning rate and examples/s
+    every trainer.log_every optimizer steps: the only host syncs it adds (see log_train)."""
     model, trainer = state.model, cfg.trainer
     model.train()
     if state.batches is None:
@@ -83,6 +85,7 @@ def train_epoch(state: RunState, features: list[dict], cfg, pad_id: int, device,
     last_dev = {f"dev_{k}": f"{v:.2f}" for k, v in (state.history[-1]["dev"] if state.history else {}).items()}
     loss_sum = torch.tensor(state.loss_sum, device=device)  # summed on the device: no host sync per step
     began = time.perf_counter()
+    window = (state.step, began)  # the batches and time since the last train log
     for step in progress:
         members, share = ranks.shard(batches[step], features)  # the whole batch (share 1) in one process
         batch = move(collate([features[i] for i in members], pad_id), device)  # padded one batch at a time
@@ -98,6 +101,8 @@ def train_epoch(state: RunState, features: list[dict], cfg, pad_id: int, device,
             state.scaler.update()
             state.optimizer.zero_grad(set_to_none=True)
             state.schedule.step()
+            if track is not None and state.schedule.last_epoch % trainer.log_every == 0:
+                window = log_train(state, track, batches, step + 1, loss_sum, window)
             if stop.requested and step + 1 < len(batches):
                 state.step, state.loss_sum = step + 1, loss_sum.item()
                 state.train_seconds += time.perf_counter() - began
@@ -109,3 +114,16 @@ def train_epoch(state: RunState, features: list[dict], cfg, pad_id: int, device,
     state.train_seconds += time.perf_counter() - began
     state.batches, state.step, state.loss_sum = None, 0, 0.0
     return mean_loss
+
+
+def log_train(state: RunState, track, batches: list, done: int, loss_sum: torch.Tensor, window: tuple) -> tuple:
+    """track(optimizer step, {train/loss: the epoch's mean batch loss so far (what the progress bar and the epoch's
+    line show, and what a resumed run computes alike), train/lr, train/examples_per_second since the last log}).
+    Reading the loss waits for the device; summing it over the ranks is a collective, hence on every rank."""
+    loss = state.ranks.sum(loss_sum).item() / done
+    first, since = window
+    now = time.perf_counter()
+    examples = sum(len(batch) for batch in batches[first:done])
+    track(state.schedule.last_epoch, {"train/loss": loss, "train/lr": state.schedule.get_last_lr()[0],
+                                      "train/examples_per_second": examples / max(now - since, 1e-9)})
+    return done, now

@@ -46,6 +46,7 @@ from ptune.train.feature_cache import load_splits
 from ptune.train.inference import evaluate
 from ptune.train.loop import RunState, train_epoch
 from ptune.train.optim import make_optimizer, make_schedule, seed_everything
+from ptune.train.tracking import tracker as tracking
 
 log = logging.getLogger(__name__)  # Hydra writes it to the terminal and to <run folder>/run.log
 register()  # the config schemas, before Hydra composes
@@ -79,21 +80,25 @@ def run(cfg: DictConfig, identifier: str | None = None) -> tuple[Row, str]:
     log.info(f"run {identifier}: data_dir {cfg.data_dir}, output {hydra_output_dir()}, argv {sys.argv[1:]}")
     staging = write.staging_folder(run_folder)
     state_file = resume.state_path(cfg.paths.output_dir, identifier)
+    tracker = tracking.Tracker({}, wanted=False)
     try:
+        tracker = tracking.start(cfg, identifier, resuming=saved is not None, main=ranks.main)  # logger=... backends
         with resume.StopRequests() as stop:
             results = train_and_evaluate(cfg, identifier, config, device, dtype, staging, saved, state_file, stop,
-                                         ranks)
+                                         ranks, tracker)
         row.provenance["resumed"] = results.pop("resumed")
         row = dataclasses.replace(row, **results, status="completed", finished=write.timestamp())
         if not ranks.main:
             return row, "completed"
         write.write_row(staging, row)
         write.publish_run_folder(staging, run_folder)
+        tracker.finish(run_folder, row)
         resume.discard_state(state_file)
     except (Exception, KeyboardInterrupt, resume.Preempted) as error:
         status = "failed" if isinstance(error, Exception) else "interrupted"
         extra = {"resumable": True, "resume": f"rerun the same command with resume=true (state: {state_file})"} \
             if state_file.is_file() else {}
+        tracker.close(status)
         record = write.record_failure(run_folder, row, status, error, **extra, rank=ranks.rank)
         log.error(f"run {identifier} {status}; recorded in {record}")
         error.failure_record = str(record)  # for the sweep's summary (ptune/sweeps/callbacks.py)
@@ -104,7 +109,7 @@ def run(cfg: DictConfig, identifier: str | None = None) -> tuple[Row, str]:
 
 def train_and_evaluate(cfg: DictConfig, identifier: str, config: dict, device: torch.device, dtype, staging: Path,
                        saved: dict | None, state_file: Path, stop: resume.StopRequests,
-                       ranks=distributed.Ranks()) -> dict:
+                       ranks=distributed.Ranks(), tracker=tracking.Tracker({}, wanted=False)) -> dict:
     """Train (from a saved state when given), keep the best dev epoch, write predictions; return the row's results
     (Row fields, and `resumed`). `config` is the run's experiment config, which every saved state carries."""
     seed_everything(cfg.seed)
@@ -130,17 +135,24 @@ def train_and_evaluate(cfg: DictConfig, identifier: str, config: dict, device: t
         state.restore(saved)
         log.info("resumed at epoch %d, step %d from %s", state.epoch + 1, state.step, state_file)
     state.forward = ranks.wrap(model)  # after restoring: DDP starts every rank from rank 0's weights
+    trainable, total = model.parameter_counts()
+    if saved is None:  # a resumed run logged them when it started
+        tracker.log(0, {"params/trainable_percent": 100.0 * trainable / total, "params/trainable": trainable,
+                        "params/total": total})
 
     def save():
         if ranks.main:
             resume.save_state(state_file, state.snapshot(config))
 
     while state.epoch < cfg.trainer.epochs:
-        train_loss = train_epoch(state, splits["train"][1], cfg, pad_id, device, dtype, stop, save)
+        train_loss = train_epoch(state, splits["train"][1], cfg, pad_id, device, dtype, stop, save,
+                                 tracker.log if tracker.wanted else None)
         dev_metrics, dev_predictions = evaluate(task, splits["dev"], model, cfg, pad_id, device, dtype, ranks)
         state.epoch += 1
         state.history.append({"epoch": state.epoch, "train_loss": train_loss, "dev": dev_metrics})
         log.info(f"epoch {state.epoch}: train loss {train_loss:.4f}, dev {dev_metrics}")
+        tracker.log(state.schedule.last_epoch, {"epoch": state.epoch, "train/epoch_loss": train_loss,
+                                                **{f"dev/{name}": value for name, value in dev_metrics.items()}})
         if dev_metrics[task.primary_metric] > state.best_score:
             state.best_score, state.best_epoch = dev_metrics[task.primary_metric], state.epoch
             state.best_weights = {k: v.cpu() for k, v in model.trainable_state_dict().items()}
@@ -167,7 +179,6 @@ def train_and_evaluate(cfg: DictConfig, identifier: str, config: dict, device: t
     if cfg.trainer.save_checkpoint and ranks.main:
         log.info(f"checkpoint: {checkpoint.save_run(cfg, identifier, config, state.best_weights, model)}")
 
-    trainable, total = model.parameter_counts()
     memory, memory_kind = peak_memory_mib(device)
     examples_seen = len(splits["train"][1]) * cfg.trainer.epochs
     return {"primary_metric": task.primary_metric, "best_epoch": state.best_epoch, "epochs_run": len(state.history),

@@ -25,7 +25,8 @@ EXACT = ("task=rte", "model=tiny-bert", "trainer=smoke", "trainer.precision=fp32
 
 def test_two_gloo_ranks_write_the_one_process_row(make_cfg, tmp_path, write_rte):
     data = write_rte(tmp_path, size=40)
-    overrides = (*EXACT, "method=ptv2", "method.prefix_dropout=0", f"data_dir={data}")
+    overrides = (*EXACT, "method=ptv2", "method.prefix_dropout=0", f"data_dir={data}", "logger=csv",
+                 "trainer.log_every=2")
     results = tmp_path / "ddp"
     env = os.environ | {"HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
     launched = subprocess.run(
@@ -34,7 +35,8 @@ def test_two_gloo_ranks_write_the_one_process_row(make_cfg, tmp_path, write_rte)
         capture_output=True, text=True, env=env, timeout=300)
     assert launched.returncode == 0, launched.stderr[-3000:]
     [ddp] = (row.to_json() for row in completed_rows(results))
-    alone = runner.execute(make_cfg(*overrides, f"paths.results_dir={tmp_path / 'one'}"))
+    alone = runner.execute(make_cfg(*overrides, f"paths.results_dir={tmp_path / 'one'}",
+                                    f"paths.output_dir={tmp_path / 'one-outputs'}"))
     alone = json.loads(json.dumps(alone.to_json()))
 
     assert ddp["run_id"] == alone["run_id"] and ddp["provenance"]["world_size"] == 2
@@ -49,6 +51,13 @@ def test_two_gloo_ranks_write_the_one_process_row(make_cfg, tmp_path, write_rte)
     assert {p.name: p.read_text() for p in (folder / "predictions").rglob("*.jsonl")} == \
         {p.name: p.read_text() for p in (tmp_path / "one" / "runs" / ddp["run_id"] / "predictions").rglob("*.jsonl")}
     assert not list((results / "runs").glob(".*"))  # no staging folder left behind
+    # logger=csv: rank 0 alone logs, the train loss summed over the ranks (each step once)
+    logged = {where: [line.split(",") for line in (tmp_path / where / "csv" / ddp["run_id"] / "metrics.csv")
+                      .read_text().splitlines()[1:]] for where in ("outputs", "one-outputs")}
+    steps = {where: [(step, name) for step, name, _ in lines] for where, lines in logged.items()}
+    assert steps["outputs"] == steps["one-outputs"] and len(set(steps["outputs"])) == len(steps["outputs"])
+    assert [float(v) for _, name, v in logged["outputs"] if name == "train/loss"] == \
+        pytest.approx([float(v) for _, name, v in logged["one-outputs"] if name == "train/loss"], rel=1e-5)
 
 
 def tagging_features(lengths_and_labelled: list[tuple[int, int]]) -> list[dict]:
