@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from ptune.errors import SetupError
 from ptune.model import device
 from ptune.store.find import completed_rows
 from ptune.store.run_id import run_id
@@ -67,13 +68,13 @@ def test_resume_refuses_a_missing_state_or_a_changed_config(make_cfg, tmp_path, 
     data = write_rte(tmp_path)
     overrides = (*SMOKE, "method=ptv2", f"data_dir={data}", "trainer.epochs=2", "trainer.batch_size=2",
                  "trainer.max_train_examples=null")
-    with pytest.raises(ValueError, match=r"resume=true: no saved state for run .*state\.pt"):
+    with pytest.raises(SetupError, match=r"resume=true: no saved state for run .*state\.pt"):
         runner.execute(make_cfg(*overrides, "resume=true"))
     sigterm_at_step(monkeypatch, 3)
     with pytest.raises(resume.Preempted):
         runner.execute(make_cfg(*overrides))
     monkeypatch.undo()
-    with pytest.raises(ValueError, match=r"differs in trainer\.epochs \(saved 2, now 3\)"):
+    with pytest.raises(SetupError, match=r"differs in trainer\.epochs \(saved 2, now 3\)"):
         runner.execute(make_cfg(*overrides, "trainer.epochs=3", "resume=true"))
     with pytest.raises(ValueError, match="resume='maybe': expected true, false or auto"):
         runner.execute(make_cfg(*overrides, "resume=maybe"))
