@@ -21,7 +21,7 @@ import signal
 import sys
 import traceback
 
-from ptune.errors import PtuneError
+from ptune.errors import Preempted, PtuneError
 from ptune.registry import unknown_name_message
 
 # The commands' modules (torch, transformers), Hydra and OmegaConf are imported inside the functions below, so that
@@ -54,8 +54,6 @@ def main(argv: list[str] | None = None) -> int:
     if command not in COMMANDS:
         print(f"ptune: {unknown_name_message('command', command, list(COMMANDS))}\n\n{usage()}", file=sys.stderr)
         return USAGE_ERROR
-    from ptune.train.resume import Preempted  # deferred: resume imports torch
-
     try:
         return dispatch(command, rest)
     except Preempted as stopped:

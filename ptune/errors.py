@@ -8,9 +8,27 @@ The messages name the key, file or line at fault and what was expected; a traceb
 """
 from __future__ import annotations
 
+import signal
+
 
 class PtuneError(Exception):
     exit_code = 1
+
+
+class Preempted(BaseException):
+    """A SIGTERM or SIGINT stopped the run; its state was saved and `resume=true` continues it (ptune/train/resume.py).
+
+    Not an Exception: a Hydra multirun goes on after a failed job, but a preempted process must stop. Declared here,
+    not in resume (which imports torch), so that `ptune` catches it without loading torch for every command.
+    """
+
+    def __init__(self, message: str, signum: int = signal.SIGTERM):
+        super().__init__(message)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum  # as a shell reports a process the signal ended: 143 SIGTERM, 130 SIGINT
 
 
 class ConfigError(PtuneError, ValueError):

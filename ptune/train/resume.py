@@ -22,27 +22,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ptune.errors import SetupError
+# resume.Preempted, as the loop and the runner raise it (declared with ptune's errors, which import no torch)
+from ptune.errors import Preempted, SetupError
 
 STATE_FORMAT = 1
-
-
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)  # a scheduler's preemption notice; Ctrl-C
-
-
-class Preempted(BaseException):
-    """A SIGTERM or SIGINT stopped the run; its state was saved and `resume=true` continues it.
-
-    Not an Exception: a Hydra multirun goes on after a failed job, but a preempted process must stop.
-    """
-
-    def __init__(self, message: str, signum: int = signal.SIGTERM):
-        super().__init__(message)
-        self.signum = signum
-
-    @property
-    def exit_code(self) -> int:
-        return 128 + self.signum  # as a shell reports a process the signal ended: 143 SIGTERM, 130 SIGINT
 
 
 def state_path(output_dir: str | Path, run_id: str) -> Path:
