@@ -75,8 +75,13 @@ def main(argv: list[str] | None = None) -> int:
         message, code = reported
         if verbose:
             traceback.print_exc()
-        print(f"error: {message}", file=sys.stderr)
+        print(f"error: {one_line(message)}", file=sys.stderr)
         return code
+
+
+def one_line(message: str) -> str:
+    """The message on the one line ptune prints (a library's error inside it may span several)."""
+    return " ".join(line.strip() for line in message.splitlines() if line.strip())
 
 
 def dispatch(command: str, rest: list[str]) -> int:

@@ -32,7 +32,7 @@ def require_file(path: Path, hint: str = "") -> Path:
                                f"or set data_dir to the folder that holds the task's files")
     if not path.is_file():
         raise UnusableDataFile(
-            f"data file not found: {path}\n"
+            f"data file not found: {path}. "
             f"Set data_dir=/path/to/data (or the PTUNE_DATA_DIR environment variable) to a folder holding "
             f"it{hint}, or leave data_dir unset to load the task from the dataset hub.")
     return path
