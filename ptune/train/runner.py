@@ -1,10 +1,14 @@
-"""The runner: one run = seed, build, train, select the best dev epoch, predict, write one row.
+"""The runner: one run = check what it needs (ptune/train/preflight.py), seed, build, train, select the best dev
+epoch, predict, write one row.
 
     ptune run method=ptv2 task=rte model=minilm data_dir=../shared/data
     ptune run -m method=finetune,prompt,prefix,ptv2 task=rte model=tiny-roberta trainer=smoke
     ptune run -m ... skip_done=true resume=auto     # continue a stopped sweep where it stopped
     ptune run -m hydra/launcher=joblib hydra.launcher.n_jobs=2 ...   # jobs in parallel (ptune/sweeps/callbacks.py)
     torchrun --standalone --nproc_per_node 2 -m ptune.cli run ...  # one run, data parallel (ptune/train/distributed.py)
+
+A run refused by the checks (exit code 2: something to change) records nothing; one that fails or is stopped
+after them records failed-<time>.json (ptune/store/write.py) and leaves no staging folder.
 
 Everything a run owns lives in `RunState` (model, optimizer, schedule, data order, position in the
 epoch, metrics), so that a run can be saved and resumed (ptune/train/resume.py) and runs can later be

@@ -11,7 +11,8 @@ from ptune.config.compose import compose
 from ptune.tasks import build_task
 from ptune.tasks.data import UnusableDataFile, check_readable
 
-CONLL03 = "-DOCSTART- -X- -X- O\n\nEU NNP B-NP I-ORG\nrejects VBZ B-VP O\nGerman JJ B-NP I-MISC\n\nPeter NNP B-NP I-PER\n"
+CONLL03 = ("-DOCSTART- -X- -X- O\n\nEU NNP B-NP I-ORG\nrejects VBZ B-VP O\nGerman JJ B-NP I-MISC\n\n"
+           "Peter NNP B-NP I-PER\n")
 
 
 def as_windows_file(text: str) -> bytes:

@@ -2,6 +2,7 @@
 with its exit code and one line: tests/test_bad_input.py."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,11 @@ from ptune.train import preflight
 from tests.helpers import SMOKE, TASKS, superglue_tasks
 
 
+def what_is_missing(error) -> str:
+    """"data file not found: <path>" or "no <pattern> files under <folder>", without the hint that follows."""
+    return re.split(r"\. Set data_dir|; expected", str(error))[0]
+
+
 @pytest.mark.parametrize("name", TASKS)
 def test_the_files_checked_are_the_files_the_task_reads(name, tmp_path):
     """Every task, on an empty data folder: the preflight refuses the very file its reader would have failed on."""
@@ -22,7 +28,7 @@ def test_the_files_checked_are_the_files_the_task_reads(name, tmp_path):
         preflight.check_data(task)
     with pytest.raises(DataFileError) as read:
         task.examples("train")
-    assert str(checked.value).splitlines()[0] == str(read.value).splitlines()[0]
+    assert what_is_missing(checked.value) == what_is_missing(read.value)
     assert build_task(compose([f"task={name}"]).task, None).data_files("train") == []  # the hub: no local files
 
 
