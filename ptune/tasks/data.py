@@ -45,7 +45,8 @@ def open_text(path: Path):
 
 def check_readable(path: Path, hint: str = "") -> Path:
     """The file exists, is UTF-8 text (no NUL bytes) and holds more than white space; else UnusableDataFile
-    naming the file and, for bytes that are not text, the line. Reads the whole file once."""
+    naming the file and, for bytes that are not text, the line. Reads the whole file once. `hint`: where the task
+    expects it, for the message of a missing file."""
     require_file(path, hint)
     has_text = False
     with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")) as handle:
@@ -61,10 +62,11 @@ def check_readable(path: Path, hint: str = "") -> Path:
                 has_text = has_text or bool(text.strip())
             if problem:
                 raise UnusableDataFile(f"{path}:{line_number}: not a text file ({problem}); task files are UTF-8 "
-                                       f"text: convert it (iconv -t utf-8) or point data_dir at the task's files")
+                                       f"text: convert it (iconv -t utf-8), or set data_dir to a folder that "
+                                       f"holds the task's files")
     if not has_text:
-        raise UnusableDataFile(f"{path}: the file is empty; write the split's records there{hint} or point "
-                               f"data_dir at a folder with the task's files")
+        raise UnusableDataFile(f"{path}: the file is empty; write the split's records into it, or set data_dir "
+                               f"to a folder that holds the task's files")
     return path
 
 
