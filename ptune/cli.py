@@ -8,22 +8,27 @@
     ptune plan sweep=NAME ...      a sweep's runs done and left, and roughly how long the rest takes
     ptune pick sweep=NAME [--write]   a search sweep's best settings per (task, method), as by_run presets
 
-Errors print as `error: <what is wrong and how to fix it>`; exit code 2 for a command or config to change,
-1 for a run that failed, 143 for a run stopped by SIGTERM (its state saved: rerun with resume=true).
-Add --verbose (or set HYDRA_FULL_ERROR=1) for the traceback.
+Errors print as `error: <what is wrong and how to fix it>`; exit code 2 for anything to change before running
+(a command, config, path, data file, checkpoint, saved state, device or precision), 1 for a run that failed while
+running, 130 / 143 for a run stopped by SIGINT (Ctrl-C) / SIGTERM (its state saved: rerun with resume=true).
+Add --verbose (or set HYDRA_FULL_ERROR=1) for the traceback. docs/configuration.md has the table of exit codes.
 """
 from __future__ import annotations
 
 import os
 import re
+import signal
 import sys
 import traceback
 
-from ptune.errors import PtuneError
+from ptune.errors import Preempted, PtuneError
 from ptune.registry import unknown_name_message
 
 # The commands' modules (torch, transformers), Hydra and OmegaConf are imported inside the functions below, so that
 # `ptune --help` and a mistyped command answer at once and each command loads only what it uses.
+
+USAGE_ERROR = 2  # an unknown command; ptune's own errors carry their code (ptune/errors.py)
+INTERRUPTED = 128 + signal.SIGINT  # a Ctrl-C outside training, where no state is saved (Preempted says its own)
 
 COMMANDS = {"run": "train and evaluate (Hydra: ptune run --help)",
             "eval": "score a saved run on a split (ptune eval --help)",
@@ -48,15 +53,21 @@ def main(argv: list[str] | None = None) -> int:
     command, rest = argv[0], argv[1:]
     if command not in COMMANDS:
         print(f"ptune: {unknown_name_message('command', command, list(COMMANDS))}\n\n{usage()}", file=sys.stderr)
-        return 2
-    from ptune.train.resume import Preempted  # deferred: resume imports torch
-
+        return USAGE_ERROR
     try:
         return dispatch(command, rest)
     except Preempted as stopped:
+        if verbose:
+            traceback.print_exc()
         print(f"error: {stopped}; the state is saved: rerun the same command with resume=true "
               "(a sweep: with skip_done=true resume=auto)", file=sys.stderr)
-        return 143  # 128 + SIGTERM, as a shell reports a process the signal ended
+        return stopped.exit_code  # 128 + the signal, as a shell reports a process the signal ended
+    except KeyboardInterrupt:
+        if verbose:
+            traceback.print_exc()
+        print("error: interrupted (Ctrl-C) before a state was saved; rerun the same command (resume=auto continues "
+              "from the last saved epoch, if any)", file=sys.stderr)
+        return INTERRUPTED
     except Exception as error:  # noqa: BLE001 - ptune's own errors become one line; anything else is a bug
         reported = report(error)
         if reported is None:
@@ -64,8 +75,13 @@ def main(argv: list[str] | None = None) -> int:
         message, code = reported
         if verbose:
             traceback.print_exc()
-        print(f"error: {message}", file=sys.stderr)
+        print(f"error: {one_line(message)}", file=sys.stderr)
         return code
+
+
+def one_line(message: str) -> str:
+    """The message on the one line ptune prints (a library's error inside it may span several)."""
+    return " ".join(line.strip() for line in message.splitlines() if line.strip())
 
 
 def dispatch(command: str, rest: list[str]) -> int:

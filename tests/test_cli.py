@@ -57,11 +57,10 @@ def test_verbose_shows_the_traceback(tmp_path, ptune):
     assert result.returncode == 2 and "Traceback" in result.stderr and "error: trainer.epochs=0" in result.stderr
 
 
-def test_missing_data_file_is_a_failed_run_with_exit_code_1(tmp_path, ptune):
+def test_missing_data_file_is_refused_before_the_run_with_exit_code_2(tmp_path, ptune):
     result = ptune("run", *SMOKE, f"data_dir={tmp_path / 'nowhere'}", *paths(tmp_path))
-    assert_clean_error(result, 1, f"{tmp_path / 'nowhere'}/super_glue/RTE/train.jsonl", "Set data_dir=")
-    [failure] = (tmp_path / "results" / "runs").glob("*/failed-*.json")  # nothing lost
-    assert json.loads(failure.read_text())["status"] == "failed"
+    assert_clean_error(result, 2, f"{tmp_path / 'nowhere'}/super_glue/RTE/train.jsonl", "Set data_dir=")
+    assert not list((tmp_path / "results").rglob("failed-*.json"))  # nothing ran: nothing to record
 
 
 def test_unknown_label_names_file_line_and_labels(tmp_path, ptune, write_samples):
@@ -134,10 +133,10 @@ def test_eval_refuses_a_checkpoint_that_does_not_fit(make_cfg, tmp_path, capsys,
         broken = {**saved, "weights": dict(saved["weights"])}
         change(broken)
         torch.save(broken, path)
-        assert cli.main(args) == 1
+        assert cli.main(args) == 2  # a checkpoint to change (ptune/errors.py CheckpointError)
         assert message in capsys.readouterr().err
     path.unlink()
-    assert cli.main(args) == 1 and "no checkpoint for run" in capsys.readouterr().err
+    assert cli.main(args) == 2 and "no checkpoint for run" in capsys.readouterr().err
     assert cli.main(["eval", "run=no-such-run", f"paths.results_dir={cfg.paths.results_dir}"]) == 2
 
 

@@ -8,11 +8,23 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from ptune.errors import ConfigError, SetupError
+
 
 def pick_device(name: str) -> torch.device:
+    """`device` (auto, cpu, mps, cuda, cuda:N) as a torch device; refuses one this machine does not have."""
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        why = "this torch was built without CUDA" if torch.version.cuda is None else "no CUDA device is visible"
+        raise SetupError(f"device={name}: {why}; use device=cpu or device=auto (the GPU where there is one)")
+    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+        raise SetupError(f"device={name}: only {torch.cuda.device_count()} CUDA device(s) visible; use device=cuda, "
+                         f"cuda:0 .. cuda:{torch.cuda.device_count() - 1} or auto")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise SetupError(f"device={name}: MPS (Apple GPU) is not available here; use device=cpu or device=auto")
+    return device
 
 
 def cpu_has_native_bf16() -> bool:
@@ -33,13 +45,13 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
         return None
     if precision in ("auto", "bf16"):
         if not bf16:
-            raise ValueError(f"trainer.precision=bf16: {device.type} device {device} has no native bf16 "
+            raise ConfigError(f"trainer.precision=bf16: {device.type} device {device} has no native bf16 "
                              "(CPUs need AVX-512 BF16 or AMX); use trainer.precision=fp32 or auto")
         return torch.bfloat16
     if precision != "fp16":  # a composed config cannot get here; a script's plain string can
-        raise ValueError(f"trainer.precision={precision!r}: expected auto, fp32, bf16 or fp16")
+        raise ConfigError(f"trainer.precision={precision!r}: expected auto, fp32, bf16 or fp16")
     if device.type != "cuda":
-        raise ValueError(f"trainer.precision=fp16 needs a CUDA device, not {device}; use bf16, fp32 or auto")
+        raise ConfigError(f"trainer.precision=fp16 needs a CUDA device, not {device}; use bf16, fp32 or auto")
     return torch.float16
 
 

@@ -6,6 +6,7 @@ the tables read only row.json.
 """
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -14,6 +15,7 @@ import time
 import uuid
 from pathlib import Path
 
+from ptune.errors import DiskFullError
 from ptune.store.row import Row
 
 
@@ -30,8 +32,12 @@ def process_tag() -> str:
 def write_json_atomic(path: Path, data: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{process_tag()}-{uuid.uuid4().hex[:8]}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
-    os.replace(tmp, path)
+    try:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a disk that filled up mid-write leaves no scratch file
+        raise
 
 
 def write_row(folder: Path, row: Row) -> None:
@@ -69,6 +75,20 @@ def publish_run_folder(staging: Path, final: Path, attempts: int = 5) -> None:
     for record in old.glob("failed-*.json") if old.is_dir() else []:
         os.replace(record, final / record.name)  # earlier failures of this run id stay on record
     shutil.rmtree(old, ignore_errors=True)
+
+
+def disk_full(error: BaseException) -> bool:
+    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def disk_full_error(error: OSError, results_dir, resumable: bool) -> DiskFullError:
+    """The one-line error for a run that filled the disk (or quota) while writing its results."""
+    where = f" writing {error.filename}" if error.filename else ""
+    again = "rerun the same command with resume=auto (its state is saved)" if resumable else "rerun the same command"
+    full = DiskFullError(f"disk full{where} ({error.strerror or error}); no row was written under {results_dir}. "
+                         f"Free space or set paths.results_dir / paths.output_dir to another disk, then {again}")
+    full.__cause__ = error
+    return full
 
 
 def record_failure(run_folder: Path, row: Row, status: str, error: BaseException, **details) -> Path:

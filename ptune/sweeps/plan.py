@@ -24,6 +24,7 @@ import json
 import statistics
 from dataclasses import dataclass
 
+from ptune.errors import SetupError
 from ptune.model.device import autocast_dtype, pick_device, precision_name
 from ptune.reports.markdown import markdown_table
 from ptune.store.find import completed_rows
@@ -66,9 +67,11 @@ def row_timing(row: Row) -> Timing:
 
 def job_keys(job: Job) -> Keys:
     """A job's Keys: its device and precision as its run would resolve them here."""
-    device = pick_device(job.cfg.device)
     try:
+        device = pick_device(job.cfg.device)
         precision = precision_name(autocast_dtype(job.cfg.trainer.precision, device))
+    except SetupError:  # planned here for a machine with that device: rows of its type match, at the job's precision
+        return keys(experiment_config(job.cfg), str(job.cfg.device).split(":")[0], str(job.cfg.trainer.precision))
     except ValueError:  # a precision this machine cannot run: the job's own word, which no row matches
         precision = str(job.cfg.trainer.precision)
     return keys(experiment_config(job.cfg), device.type, precision)

@@ -5,6 +5,7 @@ existing implementation fits, one module in ptune/tasks/. Splits are always call
 
     task = build_task(cfg.task, data_dir)
     examples = task.examples("dev")                     # local files under data_dir, else the hub
+    task.data_files("dev")                              # the local files that reads ([] from the hub)
     features = task.features(examples, tokenizer, max_length)
     predictions = task.predict(examples, features, outputs)   # outputs: one logits tensor per feature
     metrics = task.score(examples, predictions)          # None when the split has no labels
@@ -98,6 +99,17 @@ class Task:
 
     def local_examples(self, split: str) -> list[dict]:
         raise NotImplementedError
+
+    def local_files(self, split: str) -> list[Path]:
+        """The files under data_dir that local_examples(split) reads."""
+        raise NotImplementedError
+
+    def data_files(self, split: str) -> list[Path]:
+        """The local files examples(split) reads (none from the hub; with split_dev, the dev file for both splits):
+        what a run checks before any work (ptune/train/preflight.py)."""
+        if self.data_dir is None:
+            return []
+        return self.local_files("dev" if self.split_dev is not None else split)
 
     def hub_examples(self, split: str) -> list[dict]:
         return [self.from_hub(dict(row)) for row in self.hub_rows(split)]

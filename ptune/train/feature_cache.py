@@ -38,10 +38,14 @@ def clear() -> None:
     _cache.clear()
 
 
+def splits_to_load(task) -> list[str]:
+    """Train and every evaluation split that exists (tests may be missing): what a run reads."""
+    return [split for split in ("train", *task.eval_splits) if split in ("train", "dev") or task.has_split(split)]
+
+
 def load_splits(task, tokenizer, cfg) -> dict[str, tuple[list, list]]:
-    """(examples, features) for train and every evaluation split that exists (tests may be missing)."""
-    return {split: load_split(task, tokenizer, cfg, split) for split in ("train", *task.eval_splits)
-            if split in ("train", "dev") or task.has_split(split)}
+    """(examples, features) of every split a run reads (splits_to_load)."""
+    return {split: load_split(task, tokenizer, cfg, split) for split in splits_to_load(task)}
 
 
 def load_split(task, tokenizer, cfg, split: str) -> tuple[list, list]:

@@ -69,9 +69,9 @@ class RunState:
 
 def train_epoch(state: RunState, features: list[dict], cfg, pad_id: int, device, dtype,
                 stop: resume.StopRequests, save, track=None) -> float:
-    """Train from the state's position to the end of the epoch; on SIGTERM save the state and raise Preempted.
-    `track(step, metrics)`, when given (on every rank alike), gets the train loss, learning rate and examples/s
-    every trainer.log_every optimizer steps: the only host syncs it adds (see log_train)."""
+    """Train from the state's position to the end of the epoch; on SIGTERM / SIGINT save the state and raise
+    Preempted. `track(step, metrics)`, when given (on every rank alike), gets the train loss, learning rate and
+    examples/s every trainer.log_every optimizer steps: the only host syncs it adds (see log_train)."""
     model, trainer = state.model, cfg.trainer
     model.train()
     if state.batches is None:
@@ -107,7 +107,7 @@ def train_epoch(state: RunState, features: list[dict], cfg, pad_id: int, device,
                 state.step, state.loss_sum = step + 1, loss_sum.item()
                 state.train_seconds += time.perf_counter() - began
                 save()
-                raise resume.Preempted(f"stopped by SIGTERM in epoch {state.epoch + 1} after step {step + 1}")
+                raise stop.stopped(f"in epoch {state.epoch + 1} after step {step + 1}")
         if hasattr(progress, "set_postfix") and (step + 1) % SHOW_LOSS_EVERY == 0:
             progress.set_postfix(loss=f"{loss_sum.item() / (step + 1):.4f}", **last_dev)
     mean_loss = ranks.sum(loss_sum).item() / max(1, len(batches))  # waits for the device: the time is all in

@@ -31,7 +31,7 @@ from ptune.registry import unknown_name_message
 from ptune.store import find
 from ptune.store.row import Row
 from ptune.tasks import TASKS, build_task
-from ptune.train import checkpoint
+from ptune.train import checkpoint, preflight
 from ptune.train.feature_cache import load_split
 from ptune.train.inference import evaluate
 
@@ -124,6 +124,7 @@ def load_run_model(cfg, run_id: str, split: str, checkpoint_file: Path | None = 
     task = build_task(cfg.task, cfg.data_dir)
     if split not in ("train", *task.eval_splits):
         raise ConfigError.bad_value("task.split", split, f"one of {['train', *task.eval_splits]} (task {task.name})")
+    preflight.check_data(task, [split])  # a missing or unreadable file: one line, before the model loads
     tokenizer = load_tokenizer(cfg.model, task.words_pretokenized)
     model = build_model(cfg.model, cfg.method, task, cfg.task.max_length, tokenizer)
     checkpoint.load_into(model, saved, path)

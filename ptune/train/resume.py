@@ -1,4 +1,5 @@
-"""Runs that survive being stopped: a resumable state after every epoch and on SIGTERM, resume and skip-done.
+"""Runs that survive being stopped: a resumable state after every epoch and on SIGTERM or SIGINT (Ctrl-C), resume
+and skip-done.
 
     ptune run ... resume=true       # continue this config's interrupted run (its state must exist)
     ptune run -m ... skip_done=true resume=auto   # restart a stopped sweep: skip finished runs, continue the
@@ -7,7 +8,7 @@
 The state lives in <paths.output_dir>/state/<run id>/state.pt (never committed) and holds everything the
 next epoch depends on: trainable weights, optimizer, LR schedule, grad scaler, the data-order generator,
 the global RNGs (dropout), history, the best epoch so far with its weights and dev predictions, and,
-when a SIGTERM stopped the run mid-epoch, that epoch's batches and how many of them were done. A resumed
+when a signal stopped the run mid-epoch, that epoch's batches and how many of them were done. A resumed
 run therefore writes the same row and predictions as an uninterrupted one (times aside).
 """
 from __future__ import annotations
@@ -21,14 +22,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
+# resume.Preempted, as the loop and the runner raise it (declared with ptune's errors, which import no torch)
+from ptune.errors import Preempted, SetupError
+
 STATE_FORMAT = 1
-
-
-class Preempted(BaseException):
-    """A SIGTERM stopped the run; its state was saved and `resume=true` continues it.
-
-    Not an Exception: a Hydra multirun goes on after a failed job, but a preempted process must stop.
-    """
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)  # a scheduler's preemption notice; Ctrl-C
 
 
 def state_path(output_dir: str | Path, run_id: str) -> Path:
@@ -43,12 +41,12 @@ def find_state(output_dir, run_id: str, config: dict, mode) -> dict | None:
     if not path.is_file():
         if mode == "auto":
             return None
-        raise ValueError(f"resume=true: no saved state for run {run_id} (expected {path}).{_near_misses(path, config)}"
+        raise SetupError(f"resume=true: no saved state for run {run_id} (expected {path}).{_near_misses(path, config)}"
                          " Run without resume=true to start it, or with resume=auto to start it when nothing is saved.")
     saved = torch.load(path, map_location="cpu", weights_only=False)
     if saved.get("format") != STATE_FORMAT or saved.get("config") != config:
         differing = ", ".join(_differences(saved.get("config") or {}, config)) or "the state format"
-        raise ValueError(f"resume: the state in {path} was saved by another configuration (differs in: {differing}); "
+        raise SetupError(f"resume: the state in {path} was saved by another configuration (differs in: {differing}); "
                          "resume it with that configuration, or delete the state to start afresh")
     return saved
 
@@ -106,21 +104,32 @@ def discard_state(path: Path) -> None:
 
 
 class StopRequests:
-    """While active, SIGTERM (a scheduler's preemption notice) asks the run to save and stop at the next step."""
+    """While active, SIGTERM (a scheduler's preemption notice) or SIGINT (Ctrl-C) asks the run to save and stop at
+    the next step; a second SIGINT interrupts at once (KeyboardInterrupt), as Ctrl-C does elsewhere."""
 
     def __init__(self):
-        self.requested = False
-        self._previous = None
+        self.signum: int | None = None
+        self._previous: dict = {}
+
+    @property
+    def requested(self) -> bool:
+        return self.signum is not None
+
+    def stopped(self, where: str) -> Preempted:
+        """The exception that stops the run once its state is saved; `where`: "in epoch 2 after step 5"."""
+        return Preempted(f"stopped by {signal.Signals(self.signum).name} {where}", self.signum)
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGTERM, self._request)
+            self._previous = {signum: signal.signal(signum, self._request) for signum in STOP_SIGNALS}
         return self
 
     def _request(self, signum, frame):
-        self.requested = True
+        if signum == signal.SIGINT and self.signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.signum = signum
 
     def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGTERM, self._previous)
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
         return False

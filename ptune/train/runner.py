@@ -1,10 +1,14 @@
-"""The runner: one run = seed, build, train, select the best dev epoch, predict, write one row.
+"""The runner: one run = check what it needs (ptune/train/preflight.py), seed, build, train, select the best dev
+epoch, predict, write one row.
 
     ptune run method=ptv2 task=rte model=minilm data_dir=../shared/data
     ptune run -m method=finetune,prompt,prefix,ptv2 task=rte model=tiny-roberta trainer=smoke
     ptune run -m ... skip_done=true resume=auto     # continue a stopped sweep where it stopped
     ptune run -m hydra/launcher=joblib hydra.launcher.n_jobs=2 ...   # jobs in parallel (ptune/sweeps/callbacks.py)
     torchrun --standalone --nproc_per_node 2 -m ptune.cli run ...  # one run, data parallel (ptune/train/distributed.py)
+
+A run refused by the checks (exit code 2: something to change) records nothing; one that fails or is stopped
+after them records failed-<time>.json (ptune/store/write.py) and leaves no staging folder.
 
 Everything a run owns lives in `RunState` (model, optimizer, schedule, data order, position in the
 epoch, metrics), so that a run can be saved and resumed (ptune/train/resume.py) and runs can later be
@@ -15,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import shutil
 import sys
 from pathlib import Path
 
@@ -23,7 +28,8 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from ptune.config.checks import validate
-from ptune.config.schema import register, resume_mode
+from ptune.config.schema import register
+from ptune.errors import PtuneError
 from ptune.model.backbones import load_tokenizer
 from ptune.model.device import (
     autocast_dtype,
@@ -41,7 +47,7 @@ from ptune.store.provenance import provenance
 from ptune.store.row import Row
 from ptune.store.run_id import experiment_config, run_id
 from ptune.tasks import build_task
-from ptune.train import checkpoint, distributed, resume
+from ptune.train import checkpoint, distributed, preflight, resume
 from ptune.train.feature_cache import load_splits
 from ptune.train.inference import evaluate
 from ptune.train.loop import RunState, train_epoch
@@ -69,9 +75,9 @@ def run(cfg: DictConfig, identifier: str | None = None) -> tuple[Row, str]:
     config = experiment_config(cfg)
     if cfg.reuse_rows_from and (twin := reuse.find_twin(cfg.reuse_rows_from, identifier, config)):
         return reuse.adopt(twin, run_folder, identifier, config), "reused"
+    saved = preflight.check(cfg, identifier, config)  # what the user must change fails here: exit 2, no record
     ranks, device = distributed.setup(pick_device(cfg.device))  # under torchrun: this rank's device
-    dtype = autocast_dtype(cfg.trainer.precision, device)  # an impossible precision fails before any work
-    saved = resume.find_state(cfg.paths.output_dir, identifier, config, resume_mode(cfg.resume))
+    dtype = autocast_dtype(cfg.trainer.precision, device)
     row = Row(run_id=identifier, started=write.timestamp(), task=cfg.task.name, model=cfg.model.name, method=cfg.method.name,
               prompt_length=prompt_length_of(cfg.method), seed=cfg.seed,
               hyperparameters={"lr": cfg.method.lr, **OmegaConf.to_container(cfg.trainer, resolve=True),
@@ -95,14 +101,23 @@ def run(cfg: DictConfig, identifier: str | None = None) -> tuple[Row, str]:
         tracker.finish(run_folder, row)
         resume.discard_state(state_file)
     except (Exception, KeyboardInterrupt, resume.Preempted) as error:
+        shutil.rmtree(staging, ignore_errors=True)  # half a run folder never stays behind
         status = "failed" if isinstance(error, Exception) else "interrupted"
+        tracker.close(status)
+        if isinstance(error, PtuneError) and error.exit_code == 2:
+            raise  # something to change before the run can start (ptune/errors.py): nothing ran, nothing to record
         extra = {"resumable": True, "resume": f"rerun the same command with resume=true (state: {state_file})"} \
             if state_file.is_file() else {}
-        tracker.close(status)
-        record = write.record_failure(run_folder, row, status, error, **extra, rank=ranks.rank)
-        log.error(f"run {identifier} {status}; recorded in {record}")
-        error.failure_record = str(record)  # for the sweep's summary (ptune/sweeps/callbacks.py)
-        raise
+        try:
+            record = write.record_failure(run_folder, row, status, error, **extra, rank=ranks.rank)
+            log.error(f"run {identifier} {status}; recorded in {record}")
+        except OSError as unrecorded:  # the disk that failed the run can fail its record too
+            record = None
+            log.error(f"run {identifier} {status}; its failure record could not be written: {unrecorded}")
+        if write.disk_full(error):
+            error = write.disk_full_error(error, cfg.paths.results_dir, bool(extra))
+        error.failure_record = record and str(record)  # for the sweep's summary (ptune/sweeps/callbacks.py)
+        raise error
     log.info(f"row: {run_folder / find.ROW_FILE}")
     return row, "completed"
 
@@ -159,7 +174,7 @@ def train_and_evaluate(cfg: DictConfig, identifier: str, config: dict, device: t
             state.best_dev_predictions = dev_predictions
         save()
         if stop.requested and state.epoch < cfg.trainer.epochs:
-            raise resume.Preempted(f"stopped by SIGTERM after epoch {state.epoch}")
+            raise stop.stopped(f"after epoch {state.epoch}")
 
     if state.best_epoch is None:
         raise RuntimeError(f"no epoch produced a finite dev {task.primary_metric}: {state.history}")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from ptune.errors import SetupError
 from ptune.model import device
 from ptune.store.find import completed_rows
 from ptune.store.run_id import run_id
@@ -67,13 +68,13 @@ def test_resume_refuses_a_missing_state_or_a_changed_config(make_cfg, tmp_path, 
     data = write_rte(tmp_path)
     overrides = (*SMOKE, "method=ptv2", f"data_dir={data}", "trainer.epochs=2", "trainer.batch_size=2",
                  "trainer.max_train_examples=null")
-    with pytest.raises(ValueError, match=r"resume=true: no saved state for run .*state\.pt"):
+    with pytest.raises(SetupError, match=r"resume=true: no saved state for run .*state\.pt"):
         runner.execute(make_cfg(*overrides, "resume=true"))
     sigterm_at_step(monkeypatch, 3)
     with pytest.raises(resume.Preempted):
         runner.execute(make_cfg(*overrides))
     monkeypatch.undo()
-    with pytest.raises(ValueError, match=r"differs in trainer\.epochs \(saved 2, now 3\)"):
+    with pytest.raises(SetupError, match=r"differs in trainer\.epochs \(saved 2, now 3\)"):
         runner.execute(make_cfg(*overrides, "trainer.epochs=3", "resume=true"))
     with pytest.raises(ValueError, match="resume='maybe': expected true, false or auto"):
         runner.execute(make_cfg(*overrides, "resume=maybe"))
@@ -149,3 +150,19 @@ def test_sigterm_stops_a_sweep_with_its_state_saved(tmp_path, write_samples):
     assert record["method"] == "prompt" and record["status"] == "interrupted" and record["resumable"]
     assert resume.state_path(outputs, record["run_id"]).is_file()
     assert [p.name for p in (results / "runs").iterdir()] == [record["run_id"]]  # ptv2 never started
+
+
+def test_sigint_asks_to_stop_as_sigterm_does_and_a_second_one_interrupts():
+    """Ctrl-C while training: the run saves and stops with exit code 130 (SIGTERM: 143); Ctrl-C again stops at once."""
+    before = signal.getsignal(signal.SIGINT)
+    with resume.StopRequests() as stop:
+        os.kill(os.getpid(), signal.SIGINT)
+        assert stop.requested and stop.stopped("after epoch 1").exit_code == 130
+        assert str(stop.stopped("after epoch 1")) == "stopped by SIGINT after epoch 1"
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+    assert signal.getsignal(signal.SIGINT) is before
+    with resume.StopRequests() as stop:
+        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), signal.SIGTERM)  # a scheduler may repeat its notice: still one orderly stop
+        assert stop.stopped("in epoch 2 after step 3").exit_code == 143

@@ -9,6 +9,7 @@ import torch
 
 from ptune.store.find import completed_rows
 from ptune.store.run_id import run_id
+from ptune.tasks.data import UnusableDataFile
 from ptune.train import runner
 from tests.helpers import SMOKE
 
@@ -33,14 +34,13 @@ def test_row_holds_metrics_params_and_provenance(make_cfg, tmp_path, write_sampl
     assert (predictions / "dev" / "RTE.jsonl").is_file() and (predictions / "test" / "RTE.jsonl").is_file()
 
 
-def test_missing_data_names_the_path_and_leaves_no_row(make_cfg, tmp_path):
+def test_missing_data_names_the_path_and_leaves_no_record(make_cfg, tmp_path):
+    """Found by the preflight: something to change (exit code 2), not a run that failed, so no failure record."""
     cfg = make_cfg(*SMOKE, "method=ptv2", f"data_dir={tmp_path / 'nowhere'}")
-    with pytest.raises(ValueError, match=r"nowhere/super_glue/RTE/train.jsonl[\s\S]*data_dir"):
+    with pytest.raises(UnusableDataFile, match=r"nowhere/super_glue/RTE/train.jsonl[\s\S]*data_dir") as refused:
         runner.execute(cfg)
-    folder = Path(cfg.paths.results_dir) / "runs" / run_id(cfg)
-    assert not (folder / "row.json").exists()
-    [failure] = folder.glob("failed-*.json")
-    assert json.loads(failure.read_text())["status"] == "failed"
+    assert refused.value.exit_code == 2
+    assert not (Path(cfg.paths.results_dir) / "runs" / run_id(cfg)).exists()
     assert completed_rows(Path(cfg.paths.results_dir)) == []
 
 

@@ -22,7 +22,7 @@ from typing import Any, Dict, Optional
 from omegaconf import MISSING
 
 from ptune.tasks.base import TASKS, Task, TaskConfig
-from ptune.tasks.data import DataFileError, require_file
+from ptune.tasks.data import ENCODING, DataFileError, require_file
 from ptune.tasks.dev_split import split_note
 from ptune.tasks.qa.answers import best_answers
 from ptune.tasks.qa.metrics import score_squad
@@ -38,7 +38,7 @@ class QAPredictions:
 def read_squad_json(path: Path) -> list[dict]:
     """Official SQuAD json -> one record per question (the hub's layout, plus nothing else)."""
     try:
-        articles = json.loads(require_file(path).read_text(encoding="utf-8"))["data"]
+        articles = json.loads(require_file(path).read_text(encoding=ENCODING))["data"]
     except (json.JSONDecodeError, KeyError, TypeError) as error:
         raise DataFileError(f"{path}: not an official SQuAD json file ({{'data': [articles]}} expected): "
                             f"{type(error).__name__}: {error}") from None
@@ -86,6 +86,9 @@ class SquadTask(Task):
 
     def local_path(self, split: str) -> Path:
         return self.data_dir / self.cfg.local_folder / self.cfg.local_files[split]
+
+    def local_files(self, split: str) -> list[Path]:
+        return [self.local_path(split)]
 
     def local_examples(self, split: str) -> list[dict]:
         return read_squad_json(self.local_path(split))

@@ -44,6 +44,9 @@ class SuperGlueTask(Task):
     def local_path(self, split: str) -> Path:
         return self.data_dir / "super_glue" / self.cfg.local_name / LOCAL_SPLIT_FILES[split]
 
+    def local_files(self, split: str) -> list[Path]:
+        return [self.local_path(split)]
+
     def local_examples(self, split: str) -> list[dict]:
         path = require_file(self.local_path(split),
                             hint=f" as super_glue/{self.cfg.local_name}/{LOCAL_SPLIT_FILES[split]}")

@@ -7,11 +7,10 @@
 """
 from __future__ import annotations
 
-import gzip
 from dataclasses import dataclass
 from pathlib import Path
 
-from ptune.tasks.data import DataFileError, require_file
+from ptune.tasks.data import DataFileError, open_text, require_file
 
 
 def iob1_to_iob2(tags: list[str]) -> list[str]:
@@ -66,10 +65,6 @@ class Sentence:
 
     def column(self, index: int) -> list[str]:
         return [fields[index] for fields in self.columns]
-
-
-def open_text(path: Path):
-    return gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else open(path, encoding="utf-8")
 
 
 def read_column_sentences(path: Path, skip_prefixes: tuple[str, ...] = ("-DOCSTART-",),

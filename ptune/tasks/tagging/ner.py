@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 
 from ptune.tasks.base import TASKS
-from ptune.tasks.data import DataFileError, require_file
+from ptune.tasks.data import ENCODING, DataFileError, require_file
 from ptune.tasks.hub import class_label_names
 from ptune.tasks.tagging.formats import (
     check_tags,
@@ -32,6 +32,9 @@ class NerTask(TaggingTask):
     def local_path(self, split: str) -> Path:
         candidates = [self.data_dir / self.cfg.local.folder / name for name in self.cfg.local.files[split]]
         return next((path for path in candidates if path.is_file()), candidates[0])
+
+    def local_files(self, split: str) -> list[Path]:
+        return [self.local_path(split)]
 
     def has_split(self, split: str) -> bool:
         return self.data_dir is None or self.local_path(split).is_file()
@@ -52,7 +55,7 @@ class NerTask(TaggingTask):
 
     def read_spert_json(self, path: Path, split: str) -> list[dict]:
         try:
-            records = json.loads(path.read_text(encoding="utf-8"))
+            records = json.loads(path.read_text(encoding=ENCODING))
             return [{"id": f"{split}-{n}", **self.from_spans(r["tokens"], r["entities"])} for n, r in enumerate(records)]
         except (json.JSONDecodeError, KeyError, TypeError, ValueError) as error:
             raise DataFileError(f"{path}: expected a JSON list of {{tokens, entities: [{{type, start, end}}]}} "

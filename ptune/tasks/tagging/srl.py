@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ptune.tasks.base import TASKS
-from ptune.tasks.data import DataFileError, require_file
+from ptune.tasks.data import DataFileError, UnusableDataFile, require_file
 from ptune.tasks.tagging.formats import brackets_to_bio, read_column_sentences
 from ptune.tasks.tagging.metrics import entity_scores, without_types
 from ptune.tasks.tagging.task import TaggingTask
@@ -55,6 +55,9 @@ class Conll05Srl(SrlTask):
         spec = self.cfg.local.splits[split]
         folder = self.data_dir / self.cfg.local.folder / spec.dir / column
         return [folder / f"{stem}.{column}.gz" for stem in spec.stems]
+
+    def local_files(self, split: str) -> list[Path]:
+        return self.section_files(split, "words") + self.section_files(split, "props")
 
     def has_split(self, split: str) -> bool:
         return self.data_dir is None or all(p.is_file() for p in self.section_files(split, "props"))
@@ -97,13 +100,17 @@ class Conll12Srl(SrlTask):
     def has_split(self, split: str) -> bool:
         return self.data_dir is None or bool(self.files(split))
 
-    def local_examples(self, split: str) -> list[dict]:
+    def local_files(self, split: str) -> list[Path]:
         files = self.files(split)
         if not files:
-            raise DataFileError(f"no {self.cfg.local.get('pattern', '*.gold_conll')} files under "
-                                f"{self.split_folder(split)}; expected the CoNLL-2012 layout (see ptune/tasks/tagging/srl.py)")
+            raise UnusableDataFile(f"no {self.cfg.local.get('pattern', '*.gold_conll')} files under "
+                                   f"{self.split_folder(split)}; expected the CoNLL-2012 layout (see "
+                                   f"ptune/tasks/tagging/srl.py); set data_dir to the folder that holds it")
+        return files
+
+    def local_examples(self, split: str) -> list[dict]:
         examples = []
-        for path in files:
+        for path in self.local_files(split):
             for sentence in read_column_sentences(path, skip_prefixes=("#begin", "#end"), min_fields=12):
                 columns = [sentence.column(k) for k in range(11, len(sentence.columns[0]) - 1)]
                 examples += self.predicate_examples(sentence.column(3), columns, f"{path}:{sentence.line}")
