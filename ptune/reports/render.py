@@ -13,7 +13,7 @@ import argparse
 import os
 from pathlib import Path
 
-from ptune.reports.figures import write_figures
+from ptune.reports.figures import write_delta_figures, write_figures
 from ptune.reports.reference import default_reference_dir
 from ptune.reports.stats import Settings, table_stats, write_stats
 from ptune.reports.table_specs import load_table_specs
@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     for path in write_tables(rows, out, reference_dir, names, stats):
         print(f"wrote {path}")
     if args.figures:
-        figures = write_figures(rows, args.figures_out or args.results / "figures", args.results)
+        figures_out = args.figures_out or args.results / "figures"
+        figures = write_figures(rows, figures_out, args.results) + (write_delta_figures(stats, figures_out) if stats else [])
         for path in figures:
             print(f"wrote {path}")
         if not figures:
