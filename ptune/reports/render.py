@@ -53,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {path}")
     if args.figures:
         figures_out = args.figures_out or args.results / "figures"
-        figures = write_figures(rows, figures_out, args.results) + (write_delta_figures(stats, figures_out) if stats else [])
+        figures = write_figures(rows, figures_out, args.results)
+        figures += write_delta_figures(stats, figures_out) if stats else []
         for path in figures:
             print(f"wrote {path}")
         if not figures:

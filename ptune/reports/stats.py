@@ -108,7 +108,8 @@ def describe(cell: Cell, table: str, engine: Engine, replicates: np.ndarray | No
     return {"table": table, "model": cell.model, "task": cell.column.task, "split": cell.column.split,
             "metric": cell.column.metric, "column": cell.column.label, "label": cell.label, "method": cell.method,
             "psl": cell.psl, "runs": sorted(row.run_id for row in engine.scored(cell)), "n": len(scores),
-            "mean": number(statistics.fmean(scores)), "std": number(statistics.stdev(scores)) if len(scores) > 1 else None,
+            "mean": number(statistics.fmean(scores)),
+            "std": number(statistics.stdev(scores)) if len(scores) > 1 else None,
             "ci95": None if ci is None else [number(ci[0]), number(ci[1])], "baseline": number(baseline),
             "above_baseline": None if ci is None or baseline is None else bool(ci[0] > baseline)}
 

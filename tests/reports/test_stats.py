@@ -97,7 +97,8 @@ def test_ptune_table_writes_stats_json_and_the_intervals_and_rewrites_the_same_b
     assert stats["version"] == 1 and stats["bootstrap"]["replicates"] == 1000
     cell = next(c for c in stats["cells"] if (c["task"], c["split"], c["method"]) == ("conll03", "test", "ptv2"))
     assert f"[{cell['ci95'][0]:.1f}, {cell['ci95'][1]:.1f}]" in tagging
-    assert "| minilm | ptune (trainer=default) | CoNLL03 strict | ptv2 | 16 |" in tagging and "| worse | no |" in tagging
+    assert "| minilm | ptune (trainer=default) | CoNLL03 strict | ptv2 | 16 |" in tagging
+    assert "| worse | no |" in tagging
     assert main([*args, "--no-stats", "--out", str(tmp_path / "plain")]) == 0
     assert "[" not in (tmp_path / "plain" / "tagging.md").read_text().split("| minilm | ptv2")[1].split("\n")[0]
 
