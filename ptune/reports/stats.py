@@ -35,7 +35,8 @@ from ptune.reports.bootstrap import (
     seed_mix,
     two_sided_p,
 )
-from ptune.reports.table_specs import TableSpec
+from ptune.reports.labels import setting_label
+from ptune.reports.table_specs import Column, TableSpec
 from ptune.reports.tables import Cell, table_cells
 from ptune.reports.units import Reader
 from ptune.store.row import Row
@@ -64,8 +65,8 @@ def cell_key(cell: Cell) -> str:
 class Engine:
     """Reads every cell's runs into unit statistics and draws their bootstrap replicates (one draw per unit set)."""
 
-    def __init__(self, results_dir: Path, settings: Settings, data_dir=None):
-        self.settings, self.reader = settings, Reader(results_dir, data_dir)
+    def __init__(self, results_dir: Path | None, settings: Settings, data_dir=None, folders: dict | None = None):
+        self.settings, self.reader = settings, Reader(results_dir, data_dir, folders)
         self.units: dict[tuple, object] = {}
         self.replicates: dict[tuple, np.ndarray] = {}
 
@@ -160,6 +161,28 @@ def table_stats(specs: list[TableSpec], rows: list[Row], results_dir: Path, sett
                                               "alpha": settings.alpha},
             "cells": cells, "comparisons": comparisons,
             "aggregates": aggregates(pairs, engine, replicates, settings)}
+
+
+def compare_runs(method: list[Row], reference: list[Row], column: Column, folders: dict[str, Path],
+                 settings: Settings = Settings(), data_dir=None) -> tuple[list[dict], dict | None, dict]:
+    """Any two sets of runs (one task) on one column: both cells as stats.json describes them and the paired
+    comparison of the first against the second (None where they were not scored on the same units); the third
+    value says why a run was left out. `folders`: run id -> its run folder."""
+    engine = Engine(None, settings, data_dir, folders)
+    # the tables' cell of the same runs draws the same seeds: the same runs give the numbers stats.json holds
+    cells = [Cell(runs[0].model, runs[0].method, runs[0].prompt_length, setting_label(runs[0]), column, runs, [])
+             for runs in (method, reference)]
+    engine.load(cells)
+    draws = [engine.cell_replicates(cell) for cell in cells]
+    described = [describe(cell, "compare", engine, found) for cell, found in zip(cells, draws)]
+    comparison = None
+    if all(found is not None for found in draws) and len(engine.unit_ids(cells[0]) | engine.unit_ids(cells[1])) == 1:
+        comparison = compare(described[0], described[1], draws[0] - draws[1], settings)
+        comparison["reference"] = described[1]["method"]
+        comparison["p_holm"] = comparison["p"]  # one comparison: nothing to correct for
+        comparison["verdict"] = ("no difference" if comparison["p"] >= settings.alpha
+                                 else "better" if comparison["delta"] > 0 else "worse")
+    return described, comparison, engine.reader.why
 
 
 def aggregates(pairs: list[tuple[Cell, dict]], engine: Engine, replicates: dict, settings: Settings) -> list[dict]:

@@ -214,10 +214,11 @@ def data_folder(row: Row, data_dir) -> Path | None:
 
 
 class Reader:
-    """run_units with the tasks' examples read once per (task config, split); `why` keeps each refusal's reason."""
+    """Units of runs under `results_dir` (or at `folders[run id]`), the tasks' examples read once per (task config,
+    split); `why` keeps each refusal's reason."""
 
-    def __init__(self, results_dir: Path, data_dir=None):
-        self.results_dir, self.data_dir = Path(results_dir), data_dir
+    def __init__(self, results_dir: Path | None, data_dir=None, folders: dict[str, Path] | None = None):
+        self.results_dir, self.data_dir, self.folders = results_dir, data_dir, folders or {}
         self.examples: dict[tuple, tuple] = {}
         self.why: dict[str, str] = {}
 
@@ -230,7 +231,8 @@ class Reader:
         return self.examples[key]
 
     def units(self, row: Row, split: str, metric: str) -> Units | None:
-        folder = run_path(self.results_dir, row.run_id) / "predictions" / split
+        run = self.folders.get(row.run_id) or run_path(Path(self.results_dir), row.run_id)
+        folder = run / "predictions" / split
         found = None
         if (folder / f"{split}.conll").is_file():
             found = tagging_units(folder, split, metric)
