@@ -175,6 +175,16 @@ def conclusions(found: dict, stats: dict, methods: list[str], tasks: list[str]) 
                  f"end is above -{margin:g}): {'; '.join(within) or 'none'}; every other comparison says no or "
                  "undecided.",
                  f"- **At chance** (the interval does not clear the trivial baseline): {listed(chance)}."]
+    labels = {cell["label"] for task in tasks for method in methods
+              if (cell := stats_cell(stats, found.get((method, task), [])))}
+    for label in sorted(labels):
+        mine = [a for a in stats.get("aggregates", []) if a["label"] == label]
+        if mine:
+            means = "; ".join(f"{a['method']} {a['mean']:.1f} [{a['ci95'][0]:.1f}, {a['ci95'][1]:.1f}]"
+                              + ("" if a["p_improvement"] is None else f" ({a['p_improvement']:.2f})") for a in mine)
+            sentences.append(f"- **Across tasks** ({', '.join(mine[0]['tasks'])}; the first primary-metric column "
+                             f"of each in the tables): each method's mean [95% interval, a stratified bootstrap] "
+                             f"(probability of improvement over {reference}): {means}.")
     return lines, sentences
 
 

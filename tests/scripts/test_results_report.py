@@ -70,7 +70,7 @@ def test_check_fails_until_the_section_is_rewritten(tmp_path, write_row):
 
 
 def stats_entry(runs: list[str], method: str, mean: float, low: float, high: float, above: bool) -> dict:
-    return {"runs": sorted(runs), "split": "dev", "metric": "accuracy", "method": method, "mean": mean,
+    return {"runs": sorted(runs), "split": "dev", "metric": "accuracy", "method": method, "mean": mean, "label": "x",
             "ci95": [low, high], "baseline": 52.7, "above_baseline": above}
 
 
@@ -96,7 +96,13 @@ def test_the_summary_says_which_gaps_are_real_and_which_cells_are_at_chance(tmp_
              "comparisons": [comparison, {**comparison, "delta": -12.0, "ci95": [-20.0, -1.0], "p": 0.04,
                                           "p_holm": 0.08, "verdict": "no difference", "within_margin": "no",
                                           "runs": {"method": sorted(ids["prompt"]),
-                                                   "reference": sorted(ids["finetune"])}}]}
+                                                   "reference": sorted(ids["finetune"])}}],
+             "aggregates": [{"label": "x", "method": "finetune", "tasks": ["copa", "rte"], "mean": 61.0,
+                             "ci95": [57.0, 65.0], "p_improvement": None},
+                            {"label": "x", "method": "ptv2", "tasks": ["copa", "rte"], "mean": 55.0,
+                             "ci95": [51.0, 59.0], "p_improvement": 0.25},
+                            {"label": "other", "method": "ptv2", "tasks": ["wic", "rte"], "mean": 1.0,
+                             "ci95": [0.0, 2.0], "p_improvement": 0.5}]}
     text = results_report.summary(rows, stats)
     assert ("| RTE | accuracy | 277 | 52.7 | 62.0 [56.0, 68.0] | 50.0 [44.0, 56.0] † | 56.0 [50.0, 61.0] † |"
             in text)
@@ -105,6 +111,8 @@ def test_the_summary_says_which_gaps_are_real_and_which_cells_are_at_chance(tmp_
     assert "before Holm's correction for the table's many comparisons: RTE prompt -12.0 [-20.0, -1.0] (p 0.04" in text
     assert "- **At chance** (the interval does not clear the trivial baseline): RTE: prompt, ptv2." in text
     assert "| RTE | ptv2 | -6.0 [-9.0, -3.0] | 0.002 | worse | no |" in text
+    assert ("(probability of improvement over finetune): finetune 61.0 [57.0, 65.0]; ptv2 55.0 [51.0, 59.0] (0.25)."
+            in text) and "wic" not in text  # only the final cells' aggregates
     assert ("| RTE | finetune | 0.33 | 62.0 ± 2.8 (2) | 51.0 ± 1.4 (2) | 71.0 ± 1.4 (2) | 4 (3-5) / 20 "
             "| 0.100–0.200 | 10–20 | lr 0.01, psl 16, 20 ep |") in text
     assert "| RTE | prompt | 0.33 | 50.0 (1) | 40.0 (1) |  | 20 / 20 | 0.500 | 10 |" in text
