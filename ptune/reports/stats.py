@@ -35,9 +35,9 @@ from ptune.reports.bootstrap import (
     seed_mix,
     two_sided_p,
 )
+from ptune.reports.cells import Cell, table_cells
 from ptune.reports.labels import setting_label
 from ptune.reports.table_specs import Column, TableSpec
-from ptune.reports.tables import Cell, table_cells
 from ptune.reports.units import Reader
 from ptune.store.row import Row
 

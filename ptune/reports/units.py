@@ -1,17 +1,19 @@
 """Per-unit statistics of a run's saved predictions: what the bootstrap (ptune/reports/stats.py) resamples.
 
-    units = run_units(row, "dev", "accuracy", results_dir, data_dir)   # Units or None (see `why`)
-    kind_metric(units.kind, units.stats.sum(0))                         # == the row's recorded score
+    reader = Reader(Path("results"))                    # data_dir: where the gold labels are (default: the row's)
+    units = reader.units(row, "dev", "accuracy")         # Units, or None (reader.why[run id] says why)
+    kind_metric(units.kind, units.stats.sum(0))          # == the row's recorded score
 
 Every metric here is a function of statistics summed over units (`KINDS`, K statistics per unit):
   mean    [value, 1] per example or question: accuracy (right: 0/1), SQuAD and ReCoRD EM / F1, MultiRC EM
   f1      [2 correct, predicted, gold] per sentence (entity / argument F1) or per MultiRC question (F1a)
   macro   [2 correct, predicted, gold] per class, per example: CB's macro-F1 (a class with nothing right scores 0)
 Gold comes from the prediction file where it holds it (the .conll files), else from the task's own examples
-(`data_dir`, default: the folder the row recorded); entity spans come from seqeval, as the task scores them, and
-the per-example scores from the task's own scorer. A run whose statistics do not give back its recorded score is
-refused (None), so the resampled metric at the identity draw is always the table's number. `baseline_stats` are
-the statistics of the trivial prediction: the majority gold class, or nothing (no entity, the empty answer).
+(`data_dir`, default: the folder the row recorded); entity spans are read as seqeval reads them
+(ptune/reports/spans.py), SQuAD and ReCoRD answers scored by the tasks' own scorers. A run whose statistics do not
+give back its recorded score is refused (None), so the resampled metric at the identity draw is always the table's
+number. `baseline_stats` are the statistics of the trivial prediction: the majority gold class, or nothing (no
+entity, the empty answer).
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ import yaml
 from omegaconf import OmegaConf
 
 from ptune.config.compose import config_dir
+from ptune.reports.spans import flat_span_counts, read_tags
 from ptune.store.find import run_path
 from ptune.store.row import Row
 from ptune.tasks import TASKS, build_task
@@ -60,62 +63,6 @@ def kind_metric(kind: str, summed: np.ndarray) -> np.ndarray:
     right, found = triples[..., 0], triples[..., 1] + triples[..., 2]
     f1 = 100.0 * np.divide(right, found, out=np.zeros_like(right), where=right > 0)
     return f1.mean(-1)
-
-
-def entities(flat: np.ndarray, strict: bool, codes: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
-    """(start, key) of each entity in `flat`, the tags of every sentence each followed by one "O" (seqeval's own
-    joining of a list of sentences), read as seqeval reads them: a chunk starts at every tag that does not continue
-    the one before (I-X after B-X or I-X); strict IOB2 keeps the chunks that start with a B-, the conlleval reading
-    (seqeval's default mode) every chunk. A key is unique to (first word, last word, type) where the calls share
-    `codes` (type -> number, filled here)."""
-    found = np.array(sorted(set(flat.tolist())), dtype=flat.dtype)  # a few tags: cheaper than np.unique's sort
-    inverse = np.searchsorted(found, flat)
-    names = [name.decode() if isinstance(name, bytes) else str(name) for name in found]
-    if any(name != "O" and name[:2] not in ("B-", "I-") for name in names):
-        raise ValueError("entity statistics read B-/I-/O tags only")
-    kind = np.array([name[0] for name in names])[inverse]
-    types = np.array([-1 if name == "O" else codes.setdefault(name[2:], len(codes)) for name in names])[inverse]
-    if len(codes) > 999:
-        raise ValueError("entity statistics read at most 999 entity types")
-    inside = kind != "O"
-    first = inside & ~((kind == "I") & (types == np.r_[-1, types[:-1]]))
-    starts, words = np.flatnonzero(first), np.flatnonzero(inside)
-    ends = words[np.r_[np.flatnonzero(np.diff(np.cumsum(first)[words])), len(words) - 1]] if len(words) else words
-    keep = kind[starts] == "B" if strict else np.ones(len(starts), dtype=bool)
-    starts, ends = starts[keep], ends[keep]
-    return starts, (starts * len(flat) + ends) * 1000 + types[starts]
-
-
-def span_counts(gold: list[list[str]], predicted: list[list[str]], strict: bool) -> np.ndarray:
-    """[2 correct, predicted, gold] entity counts per sentence, strict IOB2 or the conlleval reading (`entities`)."""
-    if [len(tags) for tags in gold] != [len(tags) for tags in predicted]:
-        raise ValueError("gold and predicted tags need the same number of sentences and words per sentence")
-    joined = [np.array([tag for tags in sentences for tag in (*tags, "O")]) for sentences in (gold, predicted)]
-    return flat_span_counts(*joined, np.cumsum([0] + [len(tags) + 1 for tags in gold]), strict)
-
-
-def flat_span_counts(gold: np.ndarray, predicted: np.ndarray, offsets: np.ndarray, strict: bool) -> np.ndarray:
-    codes: dict[str, int] = {}
-    (gold_starts, gold_keys), (starts, keys) = entities(gold, strict, codes), entities(predicted, strict, codes)
-    sentences = len(offsets) - 1
-    def per_sentence(at):
-        return np.bincount(np.searchsorted(offsets, at, side="right") - 1, minlength=sentences)
-    return np.column_stack([2 * per_sentence(starts[np.isin(keys, gold_keys)]), per_sentence(starts),
-                            per_sentence(gold_starts)]).astype(float)
-
-
-def read_tags(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(gold, predicted, offsets) of a file `write_predictions` wrote ("word gold predicted" lines, a blank line
-    after each sentence; a word holds no space): the tags of every sentence followed by one "O", and where each
-    sentence starts in them. Sentences without words are skipped, as `read_predictions` skips them."""
-    raw = path.read_bytes()
-    lengths = np.array([block.strip(b"\n").count(b"\n") + 1 for block in raw.split(b"\n\n") if block.strip()])
-    columns = np.array(raw.split()).reshape(-1, 3)
-    ends = np.cumsum(lengths)
-    if len(columns) != (ends[-1] if len(ends) else 0):
-        raise ValueError(f"{path}: expected lines of three fields (word, gold tag, predicted tag)")
-    gold, predicted = (np.insert(columns[:, column], ends, b"O") for column in (1, 2))
-    return gold, predicted, np.r_[0, ends + np.arange(1, len(ends) + 1)]
 
 
 def tagging_units(folder: Path, split: str, metric: str) -> Units | None:

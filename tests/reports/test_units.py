@@ -10,7 +10,8 @@ import pytest
 from omegaconf import OmegaConf
 
 from ptune.config.compose import compose
-from ptune.reports.units import Reader, class_stats, kind_metric, span_counts
+from ptune.reports.spans import span_counts
+from ptune.reports.units import Reader, class_stats, kind_metric
 from ptune.store.find import run_path
 from ptune.store.row import Row
 from ptune.tasks import build_task
