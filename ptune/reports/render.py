@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
 from ptune.reports.figures import write_delta_figures, write_figures
@@ -47,8 +48,11 @@ def main(argv: list[str] | None = None) -> int:
     stats = None
     if args.stats:
         settings = Settings(args.bootstrap, args.bootstrap_seed, args.reference_method, args.margin)
-        stats = table_stats(load_table_specs(), rows, args.results, settings, args.data_dir)
+        left_out: dict[str, str] = {}
+        stats = table_stats(load_table_specs(), rows, args.results, settings, args.data_dir, left_out)
         print(f"wrote {write_stats(stats, out / 'stats.json')}")
+        for run_id, why in sorted(left_out.items()):
+            print(f"statistics: {run_id} left out: {why}", file=sys.stderr)
     for path in write_tables(rows, out, reference_dir, names, stats):
         print(f"wrote {path}")
     if args.figures:

@@ -127,9 +127,11 @@ def compare(cell: dict, reference: dict, deltas: np.ndarray, settings: Settings)
 
 
 def table_stats(specs: list[TableSpec], rows: list[Row], results_dir: Path, settings: Settings = Settings(),
-                data_dir=None) -> dict:
-    """stats.json's content for the tables `specs` render from `rows` (see the module's docstring)."""
+                data_dir=None, left_out: dict | None = None) -> dict:
+    """stats.json's content for the tables `specs` render from `rows` (see the module's docstring); `left_out`
+    gets run id -> why its predictions gave no statistics (its cell then has no interval)."""
     engine = Engine(results_dir, settings, data_dir)
+    engine.reader.why = left_out if left_out is not None else {}
     by_table = {spec.name: table_cells(spec, rows) for spec in specs}
     engine.load([cell for cells in by_table.values() for cell in cells])
     cells, comparisons, replicates, pairs = [], [], {}, []

@@ -26,6 +26,7 @@ import yaml
 from omegaconf import OmegaConf
 
 from ptune.config.compose import config_dir
+from ptune.errors import DataError
 from ptune.reports.spans import flat_span_counts, read_tags
 from ptune.store.find import run_path
 from ptune.store.row import Row
@@ -174,7 +175,11 @@ class Reader:
         key = (json.dumps(row.config.get("task"), sort_keys=True), str(folder), split)
         if key not in self.examples:
             task = load_task(row, folder) if folder else None
-            self.examples[key] = (task, task.examples(split) if task else None)
+            try:
+                self.examples[key] = (task, task.examples(split) if task else None)
+            except (DataError, OSError) as error:  # a data folder without this task's files: no gold at hand
+                self.examples[key] = (task, None)
+                self.why[row.run_id] = f"no gold labels: {error}"
         return self.examples[key]
 
     def units(self, row: Row, split: str, metric: str) -> Units | None:
@@ -186,7 +191,7 @@ class Reader:
         elif row.config.get("task", {}).get("impl") in TASKS.names():
             task, examples = self.gold(row, split)
             if examples is None:
-                self.why[row.run_id] = "no task data at hand for its gold labels (pass --data-dir)"
+                self.why.setdefault(row.run_id, "no task data at hand for its gold labels (pass --data-dir)")
                 return None
             if isinstance(task, SquadTask):
                 found = squad_units(task, examples, folder, metric)

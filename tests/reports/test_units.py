@@ -140,3 +140,15 @@ def test_tagging_units_read_the_strict_and_the_raw_file(tmp_path):
         assert kind_metric("f1", units.stats.sum(0)) == pytest.approx(scores[metric])
         assert units.baseline == 0.0 and len(units.ids) == len(gold)
     assert json.dumps(reader.why) == "{}"
+
+
+def test_without_gold_labels_at_hand_a_run_is_left_out_with_the_reason(tmp_path, write_samples):
+    data = write_samples(tmp_path / "data")
+    row = task_row(tmp_path / "results", "rte", data, guesses)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    reader = Reader(tmp_path / "results", data_dir=empty)
+    assert reader.units(row, "dev", "accuracy") is None and "no gold labels" in reader.why[row.run_id]
+    row.data = {"source": str(tmp_path / "nowhere")}
+    reader = Reader(tmp_path / "results")
+    assert reader.units(row, "dev", "accuracy") is None and "pass --data-dir" in reader.why[row.run_id]
