@@ -15,6 +15,7 @@ loss, train time and settings, and per task the best method with its lead over t
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 from pathlib import Path
@@ -112,45 +113,113 @@ def section(rows: list[Row], root: Path) -> str:
     return "\n".join(parts + [END])
 
 
-def lead(found: dict, task: str, methods: list[str], epoch: str) -> list[str]:
-    """The best method of a task at one epoch, its mean, and its lead over the next (points, and in units of the
-    larger of the two cells' seed std)."""
-    ranked = sorted(((statistics.fmean(values), method, values) for method in methods
-                     if (values := scores(found.get((method, task), []), epoch))), key=lambda item: -item[0])
-    if not ranked:
-        return ["", ""]
-    mean, method, values = ranked[0]
-    if len(ranked) == 1:
-        return [f"{method} {format_cell(values)}", ""]
-    gap = mean - ranked[1][0]
-    stds = [statistics.stdev(v) for v in (values, ranked[1][2]) if len(v) > 1]
-    units = f" ({gap / max(stds):.1f}× std)" if stds and max(stds) > 0 else ""
-    return [f"{method} {format_cell(values)}", f"{gap:.1f} over {ranked[1][1]}{units}"]
+def stats_cell(stats: dict, runs: list[Row]) -> dict | None:
+    """stats.json's cell of these runs on dev and their primary metric (what the summary reports)."""
+    ids = sorted(run.run_id for run in runs)
+    return next((c for c in stats.get("cells", []) if runs and c["runs"] == ids and c["split"] == "dev"
+                 and c["metric"] == runs[0].primary_metric), None)
 
 
-def evaluation_error(found: dict, task: str, metric: str, size: int) -> str:
-    """One dev evaluation's binomial standard error, sqrt(p (1 - p) / n), at the task's best best-epoch mean: how far
-    one evaluation of an accuracy moves by the draw of its examples alone. Empty for other metrics."""
-    means = [statistics.fmean(values) for (_, t), runs in found.items()
-             if t == task and (values := scores(runs, "best"))]
-    if not size or not means or metric != "accuracy":
+def stats_comparison(stats: dict, runs: list[Row]) -> dict | None:
+    """stats.json's comparison of these runs against the reference, on dev and their primary metric."""
+    ids = sorted(run.run_id for run in runs)
+    return next((c for c in stats.get("comparisons", []) if runs and c["runs"]["method"] == ids
+                 and c["split"] == "dev" and c["metric"] == runs[0].primary_metric), None)
+
+
+def interval_cell(cell: dict | None) -> str:
+    if not cell or not cell["ci95"]:
         return ""
-    p = max(means) / 100
-    return f"{100 * (p * (1 - p) / size) ** 0.5:.1f}"
+    mark = "" if cell["above_baseline"] else " †"
+    return f"{cell['mean']:.1f} [{cell['ci95'][0]:.1f}, {cell['ci95'][1]:.1f}]{mark}"
 
 
-def summary(rows: list[Row]) -> str:
-    """results/README.md's opening: per task the best method, then every final cell in detail."""
+def conclusions(found: dict, stats: dict, methods: list[str], tasks: list[str]) -> tuple[list[list], list[str]]:
+    """The comparison lines against the reference, and the sentences they give: which gaps are real, which are not
+    told from noise, which methods are within the margin, which cells are at chance."""
+    settings = stats["bootstrap"]
+    lines, real, unclear, within, chance, unadjusted = [], [], {}, [], {}, []
+    for task in tasks:
+        for method in methods:
+            runs = found.get((method, task), [])
+            cell = stats_cell(stats, runs)
+            if cell and cell["above_baseline"] is False:
+                chance.setdefault(TASKS[task], []).append(method)
+            comparison = stats_comparison(stats, runs)
+            if not comparison:
+                continue
+            text = f"{comparison['delta']:+.1f} [{comparison['ci95'][0]:+.1f}, {comparison['ci95'][1]:+.1f}]"
+            lines.append([TASKS[task], method, text, f"{comparison['p_holm']:.3g}", comparison["verdict"],
+                          comparison["within_margin"]])
+            if comparison["verdict"] != "no difference":
+                real.append(f"{TASKS[task]} {method} {text} ({comparison['verdict']})")
+            else:
+                unclear.setdefault(TASKS[task], []).append(method)
+                if comparison["p"] < settings["alpha"]:
+                    unadjusted.append(f"{TASKS[task]} {method} {text} (p {comparison['p']:.3g}, Holm p "
+                                      f"{comparison['p_holm']:.3g})")
+            if comparison["within_margin"] == "yes":
+                within.append(f"{TASKS[task]} {method}")
+    reference, margin = settings["reference"], settings["margin"]
+
+    def listed(groups: dict) -> str:
+        return "; ".join(f"{task}: {', '.join(names)}" for task, names in groups.items()) or "none"
+
+    sentences = [f"- **Gaps told from noise** (Holm p < {settings['alpha']:g}; delta against {reference} [95%]): "
+                 f"{'; '.join(real) or 'none'}.",
+                 f"- **No gap told from noise** against {reference}: {listed(unclear)}. Of these, an interval that "
+                 "excludes 0 before Holm's correction for the table's many comparisons: "
+                 f"{'; '.join(unadjusted) or 'none'}.",
+                 f"- **Within {margin:g} point{'' if margin == 1 else 's'} of {reference}** (the paper's claim; yes "
+                 f"where the interval's low "
+                 f"end is above -{margin:g}): {'; '.join(within) or 'none'}; every other comparison says no or "
+                 "undecided.",
+                 f"- **At chance** (the interval does not clear the trivial baseline): {listed(chance)}."]
+    labels = {cell["label"] for task in tasks for method in methods
+              if (cell := stats_cell(stats, found.get((method, task), [])))}
+    for label in sorted(labels):
+        mine = [a for a in stats.get("aggregates", []) if a["label"] == label]
+        if mine:
+            means = "; ".join(f"{a['method']} {a['mean']:.1f} [{a['ci95'][0]:.1f}, {a['ci95'][1]:.1f}]"
+                              + ("" if a["p_improvement"] is None else f" ({a['p_improvement']:.2f})") for a in mine)
+            sentences.append(f"- **Across tasks** ({', '.join(mine[0]['tasks'])}; the first primary-metric column "
+                             f"of each in the tables): each method's mean [95% interval, a stratified bootstrap] "
+                             f"(probability of improvement over {reference}): {means}.")
+    return lines, sentences
+
+
+def summary(rows: list[Row], stats: dict | None = None) -> str:
+    """results/README.md's opening: per task each method's interval and the comparisons against the reference
+    (from `stats`, results/tables/stats.json, where given), then every final cell in detail."""
     found = cells(rows)
     parts = [SUMMARY_START, GENERATED]
     if not found:
         return "\n".join(parts + ["No final rows yet.", SUMMARY_END])
     methods, tasks, metric = layout(found)
-    best = []
-    for task in tasks:
-        size = max(r.data.get("dev_examples") or 0 for m in methods for r in found.get((m, task), []))
-        best.append([TASKS[task], metric[task], size or "", evaluation_error(found, task, metric[task], size),
-                     *lead(found, task, methods, "best"), *lead(found, task, methods, "last")])
+    parts.append("The final cells of the MiniLM grid (`sweep=reproduce_minilm`), generated from `runs/` and "
+                 "`tables/stats.json`.")
+    if stats:
+        intervals = []
+        for task in tasks:
+            found_cells = [stats_cell(stats, found.get((m, task), [])) for m in methods]
+            baselines = [c["baseline"] for c in found_cells if c and c["baseline"] is not None]
+            size = max(r.data.get("dev_examples") or 0 for m in methods for r in found.get((m, task), []))
+            intervals.append([TASKS[task], metric[task], size or "", f"{baselines[0]:.1f}" if baselines else "",
+                              *(interval_cell(c) for c in found_cells)])
+        lines, sentences = conclusions(found, stats, methods, tasks)
+        settings = stats["bootstrap"]
+        parts += ["Scores: the task's primary metric on dev, mean [95% interval] over seeds and dev examples (a "
+                  f"two-level bootstrap from the runs' saved predictions, {settings['replicates']} replicates); "
+                  "† the "
+                  "interval does not clear the task's trivial baseline (the majority class; no entity): the cell is "
+                  "not told apart from chance.", "",
+                  markdown_table(["task", "metric", "dev examples", "trivial baseline", *methods], intervals),
+                  "", *sentences, "",
+                  f"Against {settings['reference']}, paired on the same dev examples: delta [95% interval], Holm's p "
+                  f"over the comparisons of the cell's table (`tables/*.md`), the verdict at {settings['alpha']:g}, "
+                  f"and whether the method is within {settings['margin']:g} point(s) of {settings['reference']}.", "",
+                  markdown_table(["task", "method", "delta [95%]", "Holm p", "verdict",
+                                  f"within {settings['margin']:g}"], lines)]
     detail = []
     for task in tasks:
         for method in methods:
@@ -164,17 +233,11 @@ def summary(rows: list[Row]) -> str:
                            format_cell(scores(runs, "best")), format_cell(scores(runs, "last")),
                            format_cell(scores(runs, "best", "test")), selection_cell(runs), spread(losses, 3),
                            spread(minutes, 0), setting(runs)])
-    head = ("The final cells of the MiniLM grid (`sweep=reproduce_minilm`), generated from `runs/`. Scores: the "
-            "task's primary metric on dev (test where the task has a test set with labels), mean ± sample std "
-            "(seeds). \"Lead\": the best method's mean minus the next one's, in points and (×) in units of the "
-            "larger of the two cells' seed std. \"1 eval SE\": one dev evaluation's binomial standard error at the "
-            "best score, sqrt(p (1 - p) / n), for accuracies.")
-    cell_note = ("Every final cell: selected epoch = median best dev epoch (min-max) / epochs run; train loss at the "
-                 "last epoch and train minutes (as recorded, whatever else ran beside) as min–max over seeds; "
-                 "settings picked by the search (`../conf/preset/by_run/`).")
-    parts += [head, "", markdown_table(["task", "metric", "dev examples", "1 eval SE", "best, best epoch", "lead",
-                                        "best, last epoch", "lead"], best),
-              "", cell_note, "", markdown_table(["task", "method", "trainable %", "dev, best epoch", "dev, last epoch",
+    cell_note = ("Every final cell: mean ± sample std (seeds) on dev at the best and at the last epoch, and on test "
+                 "where the task has a labelled test set; selected epoch = median best dev epoch (min-max) / epochs "
+                 "run; train loss at the last epoch and train minutes (as recorded, whatever else ran beside) as "
+                 "min–max over seeds; settings picked by the search (`../conf/preset/by_run/`).")
+    parts += ["", cell_note, "", markdown_table(["task", "method", "trainable %", "dev, best epoch", "dev, last epoch",
                                                  "test, best epoch", "selected epoch", "last train loss", "train min",
                                                  "settings"], detail)]
     return "\n".join(parts + [SUMMARY_END])
@@ -245,7 +308,9 @@ def main(argv=None) -> int:
     rows = completed_rows(Path(args.results))
     if not args.check and not args.print:
         draw(rows, readme.resolve().parent / FIGURE)
-    text, opening = section(rows, readme.resolve().parent), summary(rows)
+    stats_path = Path(args.results) / "tables" / "stats.json"
+    stats = json.loads(stats_path.read_text()) if stats_path.is_file() else None
+    text, opening = section(rows, readme.resolve().parent), summary(rows, stats)
     if args.print:
         print(text, opening, sep="\n\n")
         return 0

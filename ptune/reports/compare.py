@@ -1,10 +1,18 @@
-"""Print the rows of a set of runs beside the committed rows of the same configurations.
+"""Print the rows of a set of runs beside the committed rows of the same configurations, or compare any two sets
+of runs as the tables' statistics do.
 
     ptune compare outputs/demo/results              # every row there, beside results/runs/<same run id>
     ptune compare DIR --committed OTHER_RESULTS_DIR
+    ptune compare --runs rte-minilm-ptv2-psl64 --against rte-minilm-finetune       # run ids or their prefixes
+    ptune compare outputs/demo/results --runs conll03-minilm-ptv2 --against conll03-minilm-ptv2 \
+        --against-results results --split test --metric f1_conlleval     # --runs from DIR (default: results)
 
 A run id is a hash of the experiment's config, so the committed row with the same id is the same
-command run earlier (on the machine and commit its provenance names).
+command run earlier (on the machine and commit its provenance names). With --runs / --against: both cells (mean,
+std, n, 95% interval from the two-level bootstrap, trivial baseline) and the first set against the second, paired
+on the same examples (delta, its interval, p, verdict, within --margin points), from the runs' saved predictions
+(ptune/reports/stats.py; docs/statistics.md). Each set is one task's runs; default split dev, the task's primary
+metric.
 """
 from __future__ import annotations
 
@@ -14,7 +22,9 @@ from pathlib import Path
 from ptune.errors import ConfigError
 from ptune.reports.labels import method_rank
 from ptune.reports.markdown import markdown_table
-from ptune.store.find import completed_rows
+from ptune.reports.stats import Settings, compare_runs
+from ptune.reports.table_specs import Column
+from ptune.store.find import completed_rows, run_path
 from ptune.store.row import Row
 
 HEADER = ["task", "method", "psl", "trainable %", "dev (best epoch)", "test", "train examples/s", "precision",
@@ -38,12 +48,78 @@ def compare_table(rows: list[Row], committed: dict[str, Row]) -> str:
     return markdown_table(HEADER, lines)
 
 
+def select(rows: list[Row], patterns: str, where: Path) -> list[Row]:
+    """The rows whose run id is one of the comma-separated `patterns` or starts with one."""
+    wanted = [pattern.strip() for pattern in patterns.split(",") if pattern.strip()]
+    found = [row for row in rows if any(row.run_id.startswith(pattern) for pattern in wanted)]
+    if not found:
+        raise ConfigError(f"no completed run under {where / 'runs'} matches {patterns!r}")
+    if len({row.task for row in found}) != 1:
+        raise ConfigError(f"{patterns!r} selects runs of several tasks {sorted({row.task for row in found})}; "
+                          "name one task's runs")
+    return sorted(found, key=lambda row: row.run_id)
+
+
+def interval_text(cell: dict) -> str:
+    ci = cell["ci95"]
+    return "" if ci is None else f"[{ci[0]:.1f}, {ci[1]:.1f}]"
+
+
+def stats_report(args) -> str:
+    sides = []
+    for patterns, where in ((args.runs, args.results), (args.against, args.against_results or args.results)):
+        sides.append((select(completed_rows(where), patterns, where), where))
+    (method, method_dir), (reference, reference_dir) = sides
+    if method[0].task != reference[0].task:
+        raise ConfigError(f"the two sets are runs of different tasks: {method[0].task}, {reference[0].task}")
+    metric = args.metric or method[0].primary_metric
+    column = Column(metric, method[0].task, args.split, metric)
+    folders = {row.run_id: run_path(method_dir, row.run_id) for row in method}
+    folders |= {row.run_id: run_path(reference_dir, row.run_id) for row in reference}
+    settings = Settings(args.bootstrap, args.bootstrap_seed, margin=args.margin)
+    cells, comparison, why = compare_runs(method, reference, column, folders, settings, args.data_dir)
+    lines = [[side, cell["method"], cell["n"], f"{cell['mean']:.1f}",
+              "" if cell["std"] is None else f"{cell['std']:.1f}", interval_text(cell),
+              "" if cell["baseline"] is None else f"{cell['baseline']:.1f}", ", ".join(cell["runs"])]
+             for side, cell in zip(("runs", "against"), cells)]
+    out = [f"{column.task} {column.split} {metric}: {settings.replicates} bootstrap replicates (seed {settings.seed})",
+           "", markdown_table(["set", "method", "n", "mean", "std", "95% interval", "trivial baseline", "runs"], lines)]
+    if comparison is None:
+        out += ["", "No paired comparison: the two sets were not scored on the same examples, or a run's predictions "
+                "could not be read" + "".join(f"\n  {run}: {reason}" for run, reason in sorted(why.items()))]
+    else:
+        out += ["", markdown_table(["delta", "95% interval", "p", "verdict", f"within {args.margin:g}"], [[
+            f"{comparison['delta']:+.2f}", f"[{comparison['ci95'][0]:+.2f}, {comparison['ci95'][1]:+.2f}]",
+            f"{comparison['p']:.3g}", comparison["verdict"], comparison["within_margin"]]])]
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ptune compare", description=__doc__.split("\n\n")[0])
-    parser.add_argument("results", type=Path, help="folder with runs/*/row.json")
+    parser.add_argument("results", type=Path, nargs="?", default=None,
+                        help="folder with runs/*/row.json (with --runs: default results)")
     parser.add_argument("--committed", type=Path, default=Path("results"),
                         help="folder whose runs/ holds the committed rows (default: results)")
+    parser.add_argument("--runs", help="run ids or prefixes (comma-separated): the set compared")
+    parser.add_argument("--against", help="run ids or prefixes (comma-separated): the reference set")
+    parser.add_argument("--against-results", type=Path, default=None, help="where the --against runs are "
+                        "(default: the folder of --runs)")
+    parser.add_argument("--split", default="dev")
+    parser.add_argument("--metric", default=None, help="default: the runs' primary metric")
+    parser.add_argument("--bootstrap", type=int, default=Settings.replicates)
+    parser.add_argument("--bootstrap-seed", type=int, default=Settings.seed)
+    parser.add_argument("--margin", type=float, default=Settings.margin)
+    parser.add_argument("--data-dir", type=Path, default=None, help="task data for gold labels (default: the "
+                        "folder each row recorded)")
     args = parser.parse_args(argv)
+    if args.runs or args.against:
+        if not (args.runs and args.against):
+            raise ConfigError("ptune compare: give both --runs and --against")
+        args.results = args.results or Path("results")
+        print(stats_report(args))
+        return 0
+    if args.results is None:
+        raise ConfigError("ptune compare: name a results folder, or two sets of runs with --runs and --against")
     rows = completed_rows(args.results)
     if not rows:
         raise ConfigError(f"no completed rows under {args.results / 'runs'}: name a results folder that holds "

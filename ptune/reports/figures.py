@@ -2,6 +2,7 @@
 
     results/figures/prompt_length-<task>.png   dev score vs prompt length, one line per (model, method, setting)
     results/figures/trainable-<task>.png       dev score vs trainable % (log scale), one point per configuration
+    results/figures/deltas-<table>.png         each comparison of stats.json: delta against the reference, 95% interval
 
 A point is the mean over the seeds of one configuration (the same pooling as the tables' cells), with the
 sample standard deviation as an error bar; the score is the task's primary metric at the best dev epoch. A
@@ -155,6 +156,44 @@ def write_figures(rows: list[Row], out_dir: Path, results_dir: Path | None = Non
                      ylabel=f"dev {metric}")
             drawn = [point for mine in series.values() for point in mine]
             written.append(save(figure, axes, out_dir / f"trainable-{task}.png", caption(drawn)))
+    return written
+
+
+def write_delta_figures(stats: dict, out_dir: Path) -> list[Path]:
+    """Per table: every comparison of `stats` (ptune/reports/stats.py) as its delta with its 95% interval, one line
+    per (column, method, source), a dashed line at -margin; none without matplotlib."""
+    try:  # deferred: matplotlib is optional (the figures extra) and heavy
+        import matplotlib
+    except ImportError:
+        return []
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written = []
+    settings = stats["bootstrap"]
+    for table in sorted({c["table"] for c in stats["comparisons"]}):
+        mine = [c for c in stats["comparisons"] if c["table"] == table][::-1]  # the tables' order, top to bottom
+        figure, axes = plt.subplots(figsize=(7, 0.8 + 0.28 * len(mine)))
+        for y, c in enumerate(mine):
+            colour = {"better": "C2", "worse": "C3"}.get(c["verdict"], "0.4")
+            axes.errorbar([c["delta"]], [y], xerr=[[c["delta"] - c["ci95"][0]], [c["ci95"][1] - c["delta"]]],
+                          marker="o", color=colour, capsize=3)
+        axes.set_yticks(range(len(mine)), [f"{c['column']}: {c['method']}"
+                                           f"{'' if c['psl'] is None else ' ' + str(c['psl'])} · {c['label']}"
+                                           for c in mine], fontsize=7)
+        axes.axvline(0, color="0.2", linewidth=0.8)
+        axes.axvline(-settings["margin"], color="0.5", linewidth=0.8, linestyle="--")
+        axes.set(title=f"{table}: against {settings['reference']}", xlabel="delta (points), 95% interval")
+        note = (f"paired two-level bootstrap, {settings['replicates']} replicates; green / red: better / worse at "
+                f"{settings['alpha']:g} after Holm; dashed: -{settings['margin']:g} point(s)")
+        axes.grid(alpha=0.3)
+        axes.annotate(note, (0.0, -0.8 / (0.8 + 0.28 * len(mine))), xycoords="axes fraction", va="top", fontsize=7,
+                      color="0.3")
+        path = Path(out_dir) / f"deltas-{table}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        figure.savefig(path, dpi=100, bbox_inches="tight", metadata={"Software": None})
+        plt.close(figure)
+        written.append(path)
     return written
 
 

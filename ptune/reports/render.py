@@ -1,15 +1,23 @@
-"""`ptune table`: the comparison tables and the figures, from the result rows.
+"""`ptune table`: the comparison tables, their statistics (stats.json) and the figures, from the result rows.
 
     ptune table [--results DIR] [--out DIR] [--reference DIR] [--tables superglue,tagging,qa] [--no-figures]
+                [--bootstrap 10000] [--bootstrap-seed 0] [--reference-method finetune] [--margin 1] [--data-dir DIR]
+                [--no-stats]
+
+The statistics (ptune/reports/stats.py) read each run's saved predictions and, where those hold no gold labels
+(SuperGLUE, SQuAD), the task's data: --data-dir, else the folder the row recorded (../shared/data).
 """
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
 
-from ptune.reports.figures import write_figures
+from ptune.reports.figures import write_delta_figures, write_figures
 from ptune.reports.reference import default_reference_dir
+from ptune.reports.stats import Settings, table_stats, write_stats
+from ptune.reports.table_specs import load_table_specs
 from ptune.reports.tables import write_tables
 from ptune.store.find import completed_rows
 
@@ -25,14 +33,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tables", default=None, help="comma-separated table names (default: all)")
     parser.add_argument("--no-figures", dest="figures", action="store_false", help="tables only")
     parser.add_argument("--figures-out", type=Path, default=None, help="where the .png files go (default: RESULTS/figures)")
+    parser.add_argument("--no-stats", dest="stats", action="store_false", help="no intervals, comparisons, stats.json")
+    parser.add_argument("--bootstrap", type=int, default=Settings.replicates, help="bootstrap replicates (10000)")
+    parser.add_argument("--bootstrap-seed", type=int, default=Settings.seed, help="the draws' seed (0)")
+    parser.add_argument("--reference-method", default=Settings.reference, help="what methods compare against")
+    parser.add_argument("--margin", type=float, default=Settings.margin, help="points: 'within margin' (1)")
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="task data for gold labels (default: the folder each row recorded)")
     args = parser.parse_args(argv)
     reference_dir = args.reference or default_reference_dir(args.results)
     names = args.tables.split(",") if args.tables else None
     rows = completed_rows(args.results)
-    for path in write_tables(rows, args.out or args.results / "tables", reference_dir, names):
+    out = args.out or args.results / "tables"
+    stats = None
+    if args.stats:
+        settings = Settings(args.bootstrap, args.bootstrap_seed, args.reference_method, args.margin)
+        left_out: dict[str, str] = {}
+        stats = table_stats(load_table_specs(), rows, args.results, settings, args.data_dir, left_out)
+        print(f"wrote {write_stats(stats, out / 'stats.json')}")
+        for run_id, why in sorted(left_out.items()):
+            print(f"statistics: {run_id} left out: {why}", file=sys.stderr)
+    for path in write_tables(rows, out, reference_dir, names, stats):
         print(f"wrote {path}")
     if args.figures:
-        figures = write_figures(rows, args.figures_out or args.results / "figures", args.results)
+        figures_out = args.figures_out or args.results / "figures"
+        figures = write_figures(rows, figures_out, args.results)
+        figures += write_delta_figures(stats, figures_out) if stats else []
         for path in figures:
             print(f"wrote {path}")
         if not figures:

@@ -18,16 +18,13 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
-from ptune.reports.labels import config_digest, method_rank, setting_label
+from ptune.reports.cells import cell_scores, line_cells, line_groups
+from ptune.reports.labels import method_rank
 from ptune.reports.markdown import markdown_table
 from ptune.reports.reference import UNSPECIFIED_MODEL, Reference, load_references
+from ptune.reports.stats_markdown import comparison_section, interval_texts
 from ptune.reports.table_specs import Column, TableSpec, load_table_specs
 from ptune.store.row import Row
-
-
-def row_sort_key(key: tuple) -> tuple:
-    model, method, psl, setting = key
-    return (model, method_rank(method), -1 if psl is None else psl, setting)
 
 
 def task_protocol(row: Row) -> str:
@@ -65,44 +62,33 @@ def selection_cell(runs: list[Row]) -> str:
 
 
 def measured_lines(spec: TableSpec, rows: list[Row], footnotes: list[str], selection: list[list[str]] | None = None,
-                   last: list[list[str]] | None = None) -> dict[str, list[list[str]]]:
+                   last: list[list[str]] | None = None, intervals: dict | None = None) -> dict[str, list[list[str]]]:
     """Table lines of the result rows, per model: model, method, psl, source, trainable %, cells; with
     `selection`, the same lines with each cell's best-dev-epoch selection are appended to it; with `last`, the
-    same lines with each cell's score at the last epoch (no selection on dev)."""
-    tasks = {column.task for column in spec.columns}
-    groups: dict[tuple, list[Row]] = {}
-    for row in rows:
-        if row.task in tasks:
-            key = (row.model, row.method, row.prompt_length, setting_label(row))
-            groups.setdefault(key, []).append(row)
+    same lines with each cell's score at the last epoch (no selection on dev). `intervals`: (model, label, column
+    label, method, psl) -> the text that follows a cell's mean ± std (n) (its interval; ptune/reports/stats.py)."""
     lines: dict[str, list[list[str]]] = {}
-    for key in sorted(groups, key=row_sort_key):
+    for key, runs in line_groups(spec, rows).items():
         model, method, psl, setting = key
         cells, shown_runs, selected, at_last = [], [], [], []
-        for column in spec.columns:
-            by_config: dict[str, list[Row]] = {}
-            for row in groups[key]:
-                if row.task == column.task:
-                    by_config.setdefault(config_digest(row), []).append(row)
-            if not by_config:
+        for found in line_cells(key, runs, spec):
+            if found is None:
                 cells.append("")
                 selected.append("")
                 at_last.append("")
                 continue
-            # most seeds first; ties by digest, so that the choice never looks at the scores
-            chosen, *others = sorted(by_config, key=lambda digest: (-len(by_config[digest]), digest))
-            shown_runs += by_config[chosen]
-            selected.append(selection_cell(by_config[chosen]))
-            at_last.append(format_cell([v for v in (row.score(column.split, "last", column.metric) for row in by_config[chosen])
-                                        if v is not None]))
-            values = [v for v in (row.score(column.split, metric=column.metric) for row in by_config[chosen]) if v is not None]
-            cell = format_cell(values)
-            protocol = task_protocol(by_config[chosen][0])
+            shown_runs += found.runs
+            selected.append(selection_cell(found.runs))
+            at_last.append(format_cell(cell_scores(found, "last")))
+            cell = format_cell(cell_scores(found))
+            if cell and intervals:
+                cell += intervals.get((model, found.label, found.column.label, method, psl), "")
+            protocol = task_protocol(found.runs[0])
             if cell and protocol:
                 cell += f" · {protocol}"
-            if others and cell:
-                hidden = sorted(row.run_id for digest in others for row in by_config[digest])
-                footnotes.append(f"{model} / {method} / {column.label}: runs with other settings not shown: "
+            if found.hidden and cell:
+                hidden = sorted(row.run_id for row in found.hidden)
+                footnotes.append(f"{model} / {method} / {found.column.label}: runs with other settings not shown: "
                                  + ", ".join(hidden))
                 cell += f" [{len(footnotes)}]"
             cells.append(cell)
@@ -142,11 +128,13 @@ def reference_lines(spec: TableSpec, references: list[Reference]) -> dict[str, l
     return lines
 
 
-def render(spec: TableSpec, rows: list[Row], references: list[Reference]) -> str:
+def render(spec: TableSpec, rows: list[Row], references: list[Reference], stats: dict | None = None) -> str:
+    """The table's markdown; with `stats` (ptune/reports/stats.py) each cell shows its interval and a comparison
+    table follows the scores."""
     footnotes: list[str] = []
     selection: list[list[str]] = []
     last: list[list[str]] = []
-    measured = measured_lines(spec, rows, footnotes, selection, last)
+    measured = measured_lines(spec, rows, footnotes, selection, last, stats and interval_texts(stats))
     published = reference_lines(spec, references)
     header = ["model", "method", "psl", "source", "trainable %", *(column.label for column in spec.columns)]
     out = [f"# {spec.title}", "", "Generated by `ptune table` from the result rows; do not edit by hand.", "",
@@ -161,6 +149,8 @@ def render(spec: TableSpec, rows: list[Row], references: list[Reference]) -> str
                                        for line in measured.get(model, []) + published.get(model, [])]))
     if footnotes:
         out += ["", *(f"[{number}] {text}" for number, text in enumerate(footnotes, start=1))]
+    if stats:
+        out += comparison_section(spec, stats)
     if selection:
         columns = ["model", "method", "psl", "source", *(column.label for column in spec.columns)]
         out += ["", "Selection: the epoch whose dev score each cell reports (median over its runs, min-max) / epochs "
@@ -179,8 +169,10 @@ def render(spec: TableSpec, rows: list[Row], references: list[Reference]) -> str
     return "\n".join(out) + "\n"
 
 
-def write_tables(rows: list[Row], out_dir: Path, reference_dir: Path | None, names: list[str] | None = None):
-    """Render every (or the named) table from `rows`; returns the files written."""
+def write_tables(rows: list[Row], out_dir: Path, reference_dir: Path | None, names: list[str] | None = None,
+                 stats: dict | None = None):
+    """Render every (or the named) table from `rows` (with `stats`: intervals and comparisons); returns the files
+    written."""
     specs = load_table_specs()
     known = [spec.name for spec in specs]
     unknown = sorted(set(names or []) - set(known))
@@ -193,7 +185,7 @@ def write_tables(rows: list[Row], out_dir: Path, reference_dir: Path | None, nam
         if names and spec.name not in names:
             continue
         path = Path(out_dir) / f"{spec.name}.md"
-        path.write_text(render(spec, rows, references))
+        path.write_text(render(spec, rows, references, stats))
         written.append(path)
     return written
 

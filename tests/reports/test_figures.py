@@ -13,6 +13,7 @@ from ptune.reports.figures import (
     prompt_length_lines,
     seeds_label,
     trainable_series,
+    write_delta_figures,
     write_figures,
 )
 from ptune.store.find import completed_rows
@@ -103,3 +104,15 @@ def test_a_single_seed_f1_gets_the_standard_error_over_its_dev_sentences(write_r
     assert error_bar(by_key["prompt", 32]) == (0.0, None)
     assert error_bar(by_key["ptv2", 4])[1] == "std"  # two seeds: their spread, never a file
     assert caption([by_key["prefix", 16]]) == "one seed: ±1 standard error of one dev evaluation (over its sentences)"
+
+
+def test_the_delta_figure_draws_each_tables_comparisons_byte_for_byte(tmp_path):
+    pytest.importorskip("matplotlib")
+    comparison = {"table": "superglue", "column": "RTE", "method": "ptv2", "psl": 16, "label": "ptune (x)",
+                  "delta": -6.0, "ci95": [-12.0, -0.2], "verdict": "no difference"}
+    stats = {"bootstrap": {"replicates": 100, "seed": 0, "reference": "finetune", "margin": 1.0, "alpha": 0.05},
+             "comparisons": [comparison, {**comparison, "column": "WiC", "verdict": "worse"}]}
+    first = write_delta_figures(stats, tmp_path / "a")
+    assert [path.name for path in first] == ["deltas-superglue.png"]
+    assert first[0].read_bytes() == write_delta_figures(stats, tmp_path / "b")[0].read_bytes()
+    assert write_delta_figures({**stats, "comparisons": []}, tmp_path / "c") == []

@@ -4,8 +4,6 @@ true)."""
 from __future__ import annotations
 
 import json
-import math
-import statistics
 import sys
 from pathlib import Path
 
@@ -71,26 +69,55 @@ def test_check_fails_until_the_section_is_rewritten(tmp_path, write_row):
     assert results_report.main(["--check", *args]) == 1
 
 
-def test_the_summary_names_each_task_s_best_method_and_its_lead(tmp_path, write_row):
-    """RTE: finetune best 60 / 64 (mean 62, std 2.83), ptv2 55 / 57 (56, std 1.41), prompt 50 (1): finetune leads ptv2
-    by 6.0 points = 6.0 / 2.83 = 2.1 stds. Last epoch: ptv2 54 / 56 (55, 1.41), finetune 50 / 52 (51, 1.41): ptv2
-    leads by 4.0 = 2.8 stds, prompt (40) is last. One evaluation's standard error at 62% on 277 examples. Test, train
-    loss, minutes and the selected epoch come per cell."""
+def stats_entry(runs: list[str], method: str, mean: float, low: float, high: float, above: bool) -> dict:
+    return {"runs": sorted(runs), "split": "dev", "metric": "accuracy", "method": method, "mean": mean, "label": "x",
+            "ci95": [low, high], "baseline": 52.7, "above_baseline": above}
+
+
+def test_the_summary_says_which_gaps_are_real_and_which_cells_are_at_chance(tmp_path, write_row):
+    """The intervals and verdicts come from stats.json (written here by hand for the rows): finetune's RTE cell
+    clears the baseline, ptv2's does not; ptv2's gap is real, prompt's interval excludes 0 only before Holm. Test,
+    train loss, minutes and the selected epoch come per cell from the rows."""
     results = tmp_path / "results"
     write_final(write_row, results, "rte", "finetune", 1, 60.0, 50.0, test=70.0, loss=0.1, seconds=600, best_epoch=3)
     write_final(write_row, results, "rte", "finetune", 2, 64.0, 52.0, test=72.0, loss=0.2, seconds=1200, best_epoch=5)
     write_final(write_row, results, "rte", "ptv2", 1, 55.0, 54.0)
     write_final(write_row, results, "rte", "ptv2", 2, 57.0, 56.0)
     write_final(write_row, results, "rte", "prompt", 1, 50.0, 40.0)
-    text = results_report.summary(results_report.completed_rows(results))
-    lead = (62.0 - 56.0) / statistics.stdev([60.0, 64.0])
-    error = 100 * math.sqrt(0.62 * 0.38 / 277)  # one evaluation of 277 examples at the best mean, 62%
-    assert (f"| RTE | accuracy | 277 | {error:.1f} | finetune 62.0 ± 2.8 (2) | 6.0 over ptv2 ({lead:.1f}× std) "
-            f"| ptv2 55.0 ± 1.4 (2) | 4.0 over finetune ({4.0 / statistics.stdev([50.0, 52.0]):.1f}× std) |") in text
+    rows = results_report.completed_rows(results)
+    ids = {method: [r.run_id for r in rows if r.method == method] for method in ("finetune", "ptv2", "prompt")}
+    comparison = {"split": "dev", "metric": "accuracy", "delta": -6.0, "ci95": [-9.0, -3.0], "p": 0.001,
+                  "p_holm": 0.002, "verdict": "worse", "within_margin": "no",
+                  "runs": {"method": sorted(ids["ptv2"]), "reference": sorted(ids["finetune"])}}
+    stats = {"bootstrap": {"replicates": 100, "seed": 0, "reference": "finetune", "margin": 1.0, "alpha": 0.05},
+             "cells": [stats_entry(ids["finetune"], "finetune", 62.0, 56.0, 68.0, True),
+                       stats_entry(ids["ptv2"], "ptv2", 56.0, 50.0, 61.0, False),
+                       stats_entry(ids["prompt"], "prompt", 50.0, 44.0, 56.0, False)],
+             "comparisons": [comparison, {**comparison, "delta": -12.0, "ci95": [-20.0, -1.0], "p": 0.04,
+                                          "p_holm": 0.08, "verdict": "no difference", "within_margin": "no",
+                                          "runs": {"method": sorted(ids["prompt"]),
+                                                   "reference": sorted(ids["finetune"])}}],
+             "aggregates": [{"label": "x", "method": "finetune", "tasks": ["copa", "rte"], "mean": 61.0,
+                             "ci95": [57.0, 65.0], "p_improvement": None},
+                            {"label": "x", "method": "ptv2", "tasks": ["copa", "rte"], "mean": 55.0,
+                             "ci95": [51.0, 59.0], "p_improvement": 0.25},
+                            {"label": "other", "method": "ptv2", "tasks": ["wic", "rte"], "mean": 1.0,
+                             "ci95": [0.0, 2.0], "p_improvement": 0.5}]}
+    text = results_report.summary(rows, stats)
+    assert ("| RTE | accuracy | 277 | 52.7 | 62.0 [56.0, 68.0] | 50.0 [44.0, 56.0] † | 56.0 [50.0, 61.0] † |"
+            in text)
+    assert "- **Gaps told from noise** (Holm p < 0.05; delta against finetune [95%]): RTE ptv2 -6.0 [-9.0, -3.0]" in text
+    assert "**No gap told from noise** against finetune: RTE: prompt." in text
+    assert "before Holm's correction for the table's many comparisons: RTE prompt -12.0 [-20.0, -1.0] (p 0.04" in text
+    assert "- **At chance** (the interval does not clear the trivial baseline): RTE: prompt, ptv2." in text
+    assert "| RTE | ptv2 | -6.0 [-9.0, -3.0] | 0.002 | worse | no |" in text
+    assert ("(probability of improvement over finetune): finetune 61.0 [57.0, 65.0]; ptv2 55.0 [51.0, 59.0] (0.25)."
+            in text) and "wic" not in text  # only the final cells' aggregates
     assert ("| RTE | finetune | 0.33 | 62.0 ± 2.8 (2) | 51.0 ± 1.4 (2) | 71.0 ± 1.4 (2) | 4 (3-5) / 20 "
             "| 0.100–0.200 | 10–20 | lr 0.01, psl 16, 20 ep |") in text
     assert "| RTE | prompt | 0.33 | 50.0 (1) | 40.0 (1) |  | 20 / 20 | 0.500 | 10 |" in text
     assert text.startswith(results_report.SUMMARY_START) and text.endswith(results_report.SUMMARY_END)
+    assert "trivial baseline" not in results_report.summary(rows)  # without stats.json: the cells' details only
 
 
 def test_the_committed_readmes_show_the_committed_rows():
