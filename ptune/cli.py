@@ -19,7 +19,7 @@ import re
 import sys
 import traceback
 
-from ptune.errors import PtuneError
+from ptune.errors import ConfigError, Preempted, PtuneError
 from ptune.registry import unknown_name_message
 
 # The commands' modules (torch, transformers), Hydra and OmegaConf are imported inside the functions below, so that
@@ -49,8 +49,6 @@ def main(argv: list[str] | None = None) -> int:
     if command not in COMMANDS:
         print(f"ptune: {unknown_name_message('command', command, list(COMMANDS))}\n\n{usage()}", file=sys.stderr)
         return 2
-    from ptune.train.resume import Preempted  # deferred: resume imports torch
-
     try:
         return dispatch(command, rest)
     except Preempted as stopped:
@@ -71,12 +69,22 @@ def main(argv: list[str] | None = None) -> int:
 def dispatch(command: str, rest: list[str]) -> int:
     """Run one command; its module is imported only here (see the imports above)."""
     if command == "run":
+        from ptune.sweeps.callbacks import JobRefused
         from ptune.sweeps.job import main as run_main
 
         # Hydra then re-raises errors instead of printing its own report, so that report() words them.
         os.environ["HYDRA_FULL_ERROR"] = "1"
         sys.argv = ["ptune run", *rest]
-        run_main()
+        try:
+            run_main()
+        except JobRefused as refused:
+            reported = report(refused.error)
+            if reported is None:
+                raise refused.error from None  # not a config error: a bug, with its traceback
+            if refused.job is None:  # a single run
+                raise ConfigError(reported[0]) from refused.error
+            raise ConfigError(f"sweep job #{refused.job} of {refused.count} ({' '.join(refused.overrides)}): "
+                              f"{reported[0]}; no job was started") from refused.error
         return 0
     if command == "eval":
         from ptune.train.rescore import main as eval_main

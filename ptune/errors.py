@@ -11,6 +11,14 @@ class PtuneError(Exception):
     exit_code = 1
 
 
+class Preempted(BaseException):
+    """A SIGTERM stopped the run; its state was saved and `resume=true` continues it (ptune/train/resume.py).
+
+    Not an Exception: a Hydra multirun goes on after a failed job, but a preempted process must stop. Declared here,
+    not in resume (which imports torch), so that `ptune` catches it without loading torch for every command.
+    """
+
+
 class ConfigError(PtuneError, ValueError):
     """A config value is of the wrong kind or out of range; the message names the key."""
 
@@ -23,6 +31,12 @@ class ConfigError(PtuneError, ValueError):
 
 class DataError(PtuneError, ValueError):
     """Task data is missing, malformed or holds a value the task does not know (file and line named)."""
+
+
+class HubUnreachableError(PtuneError, OSError):
+    """A model or dataset is to come from the Hugging Face hub, which does not answer (ptune/hub_access.py)."""
+
+    exit_code = 2
 
 
 class ModelLoadError(PtuneError, RuntimeError):

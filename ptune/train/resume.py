@@ -21,14 +21,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
+# resume.Preempted, as the loop and the runner raise it (declared with ptune's errors, which import no torch)
+from ptune.errors import Preempted  # noqa: F401
+
 STATE_FORMAT = 1
-
-
-class Preempted(BaseException):
-    """A SIGTERM stopped the run; its state was saved and `resume=true` continues it.
-
-    Not an Exception: a Hydra multirun goes on after a failed job, but a preempted process must stop.
-    """
 
 
 def state_path(output_dir: str | Path, run_id: str) -> Path:
