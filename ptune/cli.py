@@ -83,8 +83,9 @@ def dispatch(command: str, rest: list[str]) -> int:
                 raise refused.error from None  # not a config error: a bug, with its traceback
             if refused.job is None:  # a single run
                 raise ConfigError(reported[0]) from refused.error
-            raise ConfigError(f"sweep job #{refused.job} of {refused.count} ({' '.join(refused.overrides)}): "
-                              f"{reported[0]}; no job was started") from refused.error
+            where = f"sweep job #{refused.job} of {refused.count}" if refused.count else "the sweep's fixed part"
+            raise ConfigError(f"{where} ({' '.join(refused.overrides)}): {reported[0]}; no job was started") \
+                from refused.error
         return 0
     if command == "eval":
         from ptune.train.rescore import main as eval_main

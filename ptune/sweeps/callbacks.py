@@ -71,9 +71,9 @@ def summary_lines(outcomes: list[dict]) -> list[str]:
 class JobRefused(SystemExit):
     """A run, or a sweep's job, whose config is wrong, found before any job started: `ptune run` prints `error` as
     one line naming the sweep's job, exit 2. A SystemExit, because Hydra turns a callback's exceptions into
-    warnings. job None: a single run."""
+    warnings. job None: a single run; count None: the fixed part of a sweep whose jobs are not known up front."""
 
-    def __init__(self, job: int | None, count: int, overrides: list[str], error: Exception):
+    def __init__(self, job: int | None, count: int | None, overrides: list[str], error: Exception):
         super().__init__(2)
         self.job, self.count, self.overrides, self.error = job, count, overrides, error
 
@@ -123,7 +123,8 @@ class CheckJobs(Callback):
                         composed.append(compose(config_name=config_name, overrides=overrides))
                     check(composed[number])
                 except Exception as error:  # noqa: BLE001 - `ptune run` words it (ptune/cli.py)
-                    raise JobRefused(number, len(jobs), swept(jobs, overrides), error) from error
+                    raise JobRefused(number, len(jobs) if complete else None, swept(jobs, overrides), error) \
+                        from error
         log.info("sweep: the configs of %s checked before any job starts", f"all {len(jobs)} jobs" if complete else
                  "the fixed part (the sweeper picks its trials as it goes)")
 

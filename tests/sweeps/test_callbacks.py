@@ -55,5 +55,6 @@ def test_an_optuna_sweep_has_its_fixed_part_checked(tmp_path, ptune_imports):
     outputs = tmp_path / "outputs"
     result, imported = ptune_imports("run", "hparams_search=ptv2_lr", "trainer.epochs=0", *SMOKE,
                                      f"paths.output_dir={outputs}")
-    refused(result, "sweep job #0 of 1", "trainer.epochs=0: expected an integer >= 1")
+    refused(result, "error: the sweep's fixed part (hparams_search=ptv2_lr trainer.epochs=0 ",
+            "trainer.epochs=0: expected an integer >= 1; no job was started")
     assert not outputs.exists() and not HEAVY_PACKAGES & imported
