@@ -12,7 +12,8 @@ build_model repeats the position check for callers that build a model without va
 
 check_config reads the config alone and imports no torch or transformers (nor does this module): `ptune run`
 checks before the runner loads them, so that a config error answers in about the time Python and Hydra take to
-start. check_backbone_fit reads the backbone's config (transformers) and the device (torch).
+start. check_sources asks the hub once, where a backbone or the task's data is to come from it
+(ptune/hub_access.py); check_backbone_fit reads the backbone's config (transformers) and the device (torch).
 """
 from __future__ import annotations
 
@@ -97,7 +98,8 @@ def check_declared_keys(cfg) -> None:
         unknown = sorted(set(node) - {field.name for field in dataclasses.fields(schema)})
         if unknown:
             raise ConfigError(f"{prefix}{unknown[0]}: no such key in the config's schema (ptune/config/schema.py, "
-                              "ptune/model/methods/schemas.py, ptune/tasks/schemas.py); `ptune run --cfg job` lists the keys")
+                              "ptune/model/methods/schemas.py, ptune/tasks/schemas.py); `ptune run --cfg job` lists "
+                              "the keys")
 
 
 def ranges(cfg):

@@ -1,7 +1,8 @@
 """What a task is: where its data comes from, how examples become features, how outputs are scored.
 
 A task is one yaml in conf/task/ (`name` = file name, `impl` = a class registered in TASKS) and, when no
-existing implementation fits, one module in ptune/tasks/ (its schema in ptune/tasks/schemas.py). Splits are always called train, dev, test.
+existing implementation fits, one module in ptune/tasks/ (its schema in ptune/tasks/schemas.py). Splits are always
+called train, dev, test.
 
     task = build_task(cfg.task, data_dir)
     examples = task.examples("dev")                     # local files under data_dir, else the hub

@@ -22,7 +22,8 @@ class TaskConfig:
     impl: str = MISSING
     version: int = MISSING              # bumped when a change moves the task's numbers: part of the run id
     # the task's benchmark family (superglue, ner, srl, qa; tests select by it): no ptune code reads it, but it is in
-    # every resolved config, so dropping it would change every committed run id (ptune/store/run_id.py hashes that config)
+    # every resolved config, so dropping it would change every committed run id (ptune/store/run_id.py hashes that
+    # config)
     family: str = MISSING
     hub: Optional[Any] = MISSING       # dataset-hub source (path, name, splits, ...); null: none
     metric: str = MISSING               # the primary metric: selects the best dev epoch

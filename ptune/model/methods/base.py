@@ -1,9 +1,9 @@
 """What a method is: which weights train and which prompts it feeds the backbone.
 
 A method is one module in ptune/model/methods/ registered under its `impl` name (with its schema in schemas.py when it
-has keys of its own), plus one yaml in conf/method/ naming that impl and its schema. The method declares what it uses instead of being
-recognised by name: its schema (ptune/model/methods/schemas.py; a PromptMethodConfig means it uses prompt_length),
-`trains_backbone_parameter` (which backbone weights train; its own parameters and the head always do).
+has keys of its own), plus one yaml in conf/method/ naming that impl and its schema. The method declares what it uses
+instead of being recognised by name: its schema (ptune/model/methods/schemas.py; a PromptMethodConfig means it uses
+prompt_length), `trains_backbone_parameter` (which backbone weights train; its own parameters and the head always do).
 The shared PromptedModel asks it, every forward, for shallow input prompts and/or deep per-layer
 key/value prefixes; injecting them is the model's job, not the method's.
 """
