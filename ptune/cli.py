@@ -21,7 +21,7 @@ import signal
 import sys
 import traceback
 
-from ptune.errors import Preempted, PtuneError
+from ptune.errors import ConfigError, Preempted, PtuneError
 from ptune.registry import unknown_name_message
 
 # The commands' modules (torch, transformers), Hydra and OmegaConf are imported inside the functions below, so that
@@ -87,12 +87,23 @@ def one_line(message: str) -> str:
 def dispatch(command: str, rest: list[str]) -> int:
     """Run one command; its module is imported only here (see the imports above)."""
     if command == "run":
+        from ptune.sweeps.callbacks import JobRefused
         from ptune.sweeps.job import main as run_main
 
         # Hydra then re-raises errors instead of printing its own report, so that report() words them.
         os.environ["HYDRA_FULL_ERROR"] = "1"
         sys.argv = ["ptune run", *rest]
-        run_main()
+        try:
+            run_main()
+        except JobRefused as refused:
+            reported = report(refused.error)
+            if reported is None:
+                raise refused.error from None  # not a config error: a bug, with its traceback
+            if refused.job is None:  # a single run
+                raise ConfigError(reported[0]) from refused.error
+            where = f"sweep job #{refused.job} of {refused.count}" if refused.count else "the sweep's fixed part"
+            raise ConfigError(f"{where} ({' '.join(refused.overrides)}): {reported[0]}; no job was started") \
+                from refused.error
         return 0
     if command == "eval":
         from ptune.train.rescore import main as eval_main

@@ -45,6 +45,12 @@ class DataError(PtuneError, ValueError):
     """Task data is missing, malformed or holds a value the task does not know (file and line named)."""
 
 
+class HubUnreachableError(PtuneError, OSError):
+    """A model or dataset is to come from the Hugging Face hub, which does not answer (ptune/hub_access.py)."""
+
+    exit_code = 2
+
+
 class ModelLoadError(PtuneError, RuntimeError):
     """A backbone or tokenizer could not be loaded from where the model config points."""
 

@@ -15,9 +15,13 @@ class UnknownNameError(KeyError):
 
 
 class Registry(Generic[T]):
-    def __init__(self, kind: str):
+    """`discover`: imports the modules that register the entries, called at the first lookup (not when the registry
+    is created), so that importing a registry stays cheap when its entries import torch."""
+
+    def __init__(self, kind: str, discover: Callable[[], None] | None = None):
         self.kind = kind
         self._entries: dict[str, T] = {}
+        self._discover = discover
 
     def register(self, name: str) -> Callable[[T], T]:
         def add(entry: T) -> T:
@@ -29,12 +33,23 @@ class Registry(Generic[T]):
         return add
 
     def get(self, name: str) -> T:
+        self._discovered()
         if name not in self._entries:
             raise UnknownNameError(unknown_name_message(self.kind, name, self.names()))
         return self._entries[name]
 
     def names(self) -> list[str]:
+        self._discovered()
         return sorted(self._entries)
+
+    def _discovered(self) -> None:
+        discover, self._discover = self._discover, None  # once (the modules it imports may look entries up)
+        if discover is not None:
+            try:
+                discover()
+            except BaseException:
+                self._discover = discover  # a failed import is reported again at the next lookup
+                raise
 
 
 def unknown_name_message(kind: str, name: str, choices: list[str]) -> str:

@@ -98,6 +98,13 @@ def ptune():
 
 
 @pytest.fixture
+def ptune_imports():
+    """ptune_imports(*args, cwd=None, env=None) -> (CompletedProcess, the top-level packages the process imported);
+    tests.helpers.HEAVY_PACKAGES must be missing from them after a config error."""
+    return helpers.ptune_imports
+
+
+@pytest.fixture
 def build():
     """build(model, method, *overrides, task=..., max_length=64) -> (PromptedModel, tokenizer, cfg), prompt_length 5."""
     return helpers.build

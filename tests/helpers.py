@@ -2,9 +2,11 @@
 collects) and the plain builders conftest's fixtures hand out (build, encode, ptune, run_folder, ...)."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -48,6 +50,26 @@ def ptune(*args, cwd=None):
     env = os.environ | {"HF_HUB_OFFLINE": "1"}
     return subprocess.run([sys.executable, "-m", "ptune.cli", *args], capture_output=True, text=True, env=env,
                           cwd=cwd, timeout=600)
+
+
+# What a config error, `--help` or `--cfg job` must answer without loading (the config is checked first: issue 36).
+HEAVY_PACKAGES = {"torch", "transformers", "datasets"}
+
+
+def ptune_imports(*args, cwd=None, env=None) -> tuple[subprocess.CompletedProcess, set[str]]:
+    """ptune(*args) (offline unless `env` says otherwise), and the top-level packages the process had imported
+    when it exited, read from sys.modules by an atexit hook, whatever way it exited. A config error must leave
+    `HEAVY_PACKAGES & imported` empty."""
+    with tempfile.TemporaryDirectory() as folder:
+        report = Path(folder) / "imported.json"
+        code = ("import atexit, json, runpy, sys\n"
+                f"atexit.register(lambda: open({str(report)!r}, 'w').write("
+                "json.dumps(sorted({name.split('.')[0] for name in sys.modules}))))\n"
+                "runpy.run_module('ptune.cli', run_name='__main__', alter_sys=True)\n")
+        result = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                                env=os.environ | {"HF_HUB_OFFLINE": "1"} | (env or {}), cwd=cwd, timeout=600)
+        assert report.is_file(), f"the process wrote no import report:\n{result.stderr[-3000:]}"
+        return result, set(json.loads(report.read_text()))
 
 
 def run_folder(cfg, row) -> Path:

@@ -16,7 +16,7 @@ import yaml
 from ptune import cli
 from ptune.store.find import completed_rows
 from ptune.train import checkpoint, runner
-from tests.helpers import SMOKE
+from tests.helpers import HEAVY_PACKAGES, SMOKE
 
 
 def paths(tmp_path) -> list[str]:
@@ -50,6 +50,27 @@ def test_bad_config_values_fail_before_any_work_with_exit_code_2(override, fragm
     result = ptune("run", *SMOKE, f"data_dir={tmp_path / 'unused'}", *paths(tmp_path), override)
     assert_clean_error(result, 2, *fragments)
     assert not (tmp_path / "results").exists()  # refused before a run started: no row, no failure record
+
+
+@pytest.mark.parametrize("args,code,fragment", [
+    (("prompt_length=-3",), 2, "error: prompt_length=-3: expected an integer >= 1"),
+    (("task=rtee",), 2, "error: Could not find 'task/rtee': unknown task choice 'rtee'. Did you mean 'rte'?"),
+    (("+foo=1",), 2, "error: foo: no such key"),
+    (("method.lr=abc",), 2, "error: method.lr=abc"),
+    (("--help",), 0, "== Configuration groups =="),
+    (("--cfg", "job"), 0, "prompt_length: 16"),
+])
+def test_config_errors_and_help_answer_before_torch_loads(args, code, fragment, tmp_path, ptune_imports):
+    """The config is composed and checked before the runner imports torch, transformers or datasets (issue 36):
+    a config error answers in about the time Python and Hydra take to start (docs/configuration.md)."""
+    result, imported = ptune_imports("run", *paths(tmp_path), *args)
+    if code:
+        assert_clean_error(result, code, fragment)
+        assert result.stderr.splitlines()[-1].startswith("error: ") and len(result.stderr.splitlines()) == 1
+    else:
+        assert result.returncode == 0 and fragment in result.stdout, result.stderr[-3000:]
+    assert not HEAVY_PACKAGES & imported
+    assert not (tmp_path / "results").exists() and not (tmp_path / "outputs").exists()
 
 
 def test_verbose_shows_the_traceback(tmp_path, ptune):

@@ -1,7 +1,7 @@
 """ptune's import graph, module- and function-level imports alike: no cycle, and no import from a higher layer.
 
-Layers, bottom to top: errors and registry; model and tasks (neither imports the other); config; store; train;
-reports; sweeps; cli. A module may import its own package and any lower layer.
+Layers, bottom to top: errors and registry; hub_access (it raises an error of ptune.errors); model and tasks (neither
+imports the other); config; store; train; reports; sweeps; cli. A module may import its own package and any lower layer.
 """
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 import ptune
 
 PACKAGE = Path(ptune.__file__).parent
-LAYERS = {"errors": 0, "registry": 0, "model": 1, "tasks": 1, "config": 2, "store": 3, "train": 4, "reports": 5,
-          "sweeps": 6, "cli": 7}
+LAYERS = {"errors": 0, "registry": 0, "hub_access": 1, "model": 2, "tasks": 2, "config": 3, "store": 4, "train": 5,
+          "reports": 6, "sweeps": 7, "cli": 8}
 
 
 def module_name(path: Path) -> str:

@@ -1,6 +1,7 @@
 """Every range check on a composed config, in one place, before any work (types are the schemas' job).
 
     validate(cfg)   # raises ConfigError naming the key, its value and what was expected
+    check_config(cfg); check_sources(cfg); check_backbone_fit(cfg)   # the same in steps (a sweep: each for all jobs)
 
 Besides single keys (lr > 0, epochs >= 1, ...) it checks the prompt length against the backbone: shallow
 prompts take input positions (max_length + prompt_length must fit the position table); deep prefixes take
@@ -8,6 +9,11 @@ none, but more prefix keys than the backbone has positions is refused as a sanit
 over that many keys; the longest published P-tuning v2 prompt is 224); and every prompt widens each
 attention matrix, whose estimated memory must fit the device the run uses (attention_memory_bytes).
 build_model repeats the position check for callers that build a model without validate().
+
+check_config reads the config alone and imports no torch or transformers (nor does this module): `ptune run`
+checks before the runner loads them, so that a config error answers in about the time Python and Hydra take to
+start. check_sources asks the hub once, where a backbone or the task's data is to come from it
+(ptune/hub_access.py); check_backbone_fit reads the backbone's config (transformers) and the device (torch).
 """
 from __future__ import annotations
 
@@ -15,18 +21,15 @@ import dataclasses
 import os
 import re
 
-import torch
 from omegaconf import OmegaConf
-from transformers import AutoConfig
 
 from ptune.config.schema import RESUME_CHOICES, RunConfig, TrainerConfig
 from ptune.errors import ConfigError
-from ptune.model.backbones import resolve_pretrained
-from ptune.model.device import autocast_dtype, pick_device
-from ptune.model.methods import METHODS
-from ptune.model.methods.base import prompt_length_of
+from ptune.hub_access import require_hub_model
+from ptune.model.methods.schemas import METHOD_SCHEMAS, prompt_length_of
 from ptune.model.positions import check_positions
-from ptune.tasks import TASKS
+from ptune.tasks.hub import require_hub_dataset
+from ptune.tasks.schemas import TASK_SCHEMAS
 
 DEVICE_PATTERN = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
 # Bytes per attention-matrix element (batch x heads x queries x keys) that a training step keeps per layer
@@ -37,6 +40,23 @@ ATTENTION_BYTES_PER_ELEMENT = 12
 
 
 def validate(cfg) -> None:
+    """Every check: the config's own, the hub's where the run needs it, then the backbone's."""
+    check_config(cfg)
+    check_sources(cfg)
+    check_backbone_fit(cfg)
+
+
+def check_sources(cfg) -> None:
+    """A backbone or task data to come from the hub needs the hub to answer: one short attempt, before anything
+    loads, instead of a minute of retries (HubUnreachableError; ptune/hub_access.py)."""
+    if cfg.model.get("pretrained") and not cfg.model.get("tiny"):
+        require_hub_model(cfg.model.name, cfg.model.pretrained)
+    if cfg.data_dir is None and cfg.task.get("hub") is not None:
+        require_hub_dataset(cfg.task.hub)
+
+
+def check_config(cfg) -> None:
+    """What the config alone says is wrong: missing values, schemas, undeclared keys, ranges (no torch)."""
     missing = sorted(OmegaConf.missing_keys(cfg))
     if missing:
         raise ConfigError(f"no value for {', '.join(missing)}: set it in its yaml or on the command line")
@@ -45,18 +65,26 @@ def validate(cfg) -> None:
     for key, value, ok, expected in ranges(cfg):
         if not ok:
             raise ConfigError.bad_value(key, value, expected)
-    if prompt_length_of(cfg.method) is not None:
-        backbone = backbone_config(cfg.model)
-        if backbone is not None:
-            check_positions(cfg.method, backbone, cfg.task.max_length, cfg.model.name)
+
+
+def check_backbone_fit(cfg, device_memory: bool = True) -> None:
+    """Whether the prompt fits the backbone's positions and (device_memory) its attention the device's memory.
+    device_memory=False: a sweep's main process, which checks every job without initialising CUDA (its workers'
+    to use); each job checks the memory again where it runs."""
+    if prompt_length_of(cfg.method) is None:
+        return
+    backbone = backbone_config(cfg.model)
+    if backbone is not None:
+        check_positions(cfg.method, backbone, cfg.task.max_length, cfg.model.name)
+        if device_memory:
             check_attention_memory(cfg, backbone)
 
 
 def check_schemas(cfg) -> None:
     """Each group's yaml must name the schema of the implementation it picks (impl)."""
-    for group, registry in (("method", METHODS), ("task", TASKS)):
+    for group, schemas in (("method", METHOD_SCHEMAS), ("task", TASK_SCHEMAS)):
         node = cfg[group]
-        expected = registry.get(node.impl).config_class
+        expected = schemas.get(node.impl)
         if OmegaConf.get_type(node) is not expected:
             raise ConfigError(f"conf/{group}/{node.name}.yaml: impl {node.impl!r} needs the schema "
                               f"/schema/{group}/{node.impl}@_here_ first in its defaults list")
@@ -64,13 +92,14 @@ def check_schemas(cfg) -> None:
 
 def check_declared_keys(cfg) -> None:
     """Only keys a schema declares may shape a run (and its run id): `+key=value` forces any key into the config."""
-    schemas = (("", cfg, RunConfig), ("method.", cfg.method, METHODS.get(cfg.method.impl).config_class),
-               ("task.", cfg.task, TASKS.get(cfg.task.impl).config_class), ("trainer.", cfg.trainer, TrainerConfig))
+    schemas = (("", cfg, RunConfig), ("method.", cfg.method, METHOD_SCHEMAS.get(cfg.method.impl)),
+               ("task.", cfg.task, TASK_SCHEMAS.get(cfg.task.impl)), ("trainer.", cfg.trainer, TrainerConfig))
     for prefix, node, schema in schemas:
         unknown = sorted(set(node) - {field.name for field in dataclasses.fields(schema)})
         if unknown:
             raise ConfigError(f"{prefix}{unknown[0]}: no such key in the config's schema (ptune/config/schema.py, "
-                              "the method's and task's config_class); `ptune run --cfg job` lists the keys")
+                              "ptune/model/methods/schemas.py, ptune/tasks/schemas.py); `ptune run --cfg job` lists "
+                              "the keys")
 
 
 def ranges(cfg):
@@ -102,12 +131,17 @@ def ranges(cfg):
 def backbone_config(model_cfg):
     """The backbone's transformers config (cheap: no weights), or None where it cannot be had now; the
     run's model loading then reports why."""
+    # deferred: transformers, which check_config does not need (backbones imports it too)
+    from transformers import AutoConfig
+
+    from ptune.model.backbones import resolve_pretrained
+
     try:
         if model_cfg.get("tiny"):
             tiny = dict(OmegaConf.to_container(model_cfg.tiny))
             return AutoConfig.for_model(tiny.pop("model_type"), **tiny)
         return AutoConfig.from_pretrained(resolve_pretrained(model_cfg.pretrained))
-    except Exception:  # offline hub id, missing package: not this check's to report
+    except Exception:  # a missing package, a hub error: not this check's to report
         return None
 
 
@@ -115,7 +149,7 @@ def attention_memory_bytes(cfg, backbone_config) -> int:
     """Estimated attention memory of one training step (every layer kept for the backward pass) or one
     evaluation batch (one layer at a time), whichever is larger, with the prompt in place."""
     psl = prompt_length_of(cfg.method) or 0
-    shallow = psl if METHODS.get(cfg.method.impl).uses_positions else 0
+    shallow = psl if METHOD_SCHEMAS.get(cfg.method.impl).uses_positions else 0
     queries = cfg.task.max_length + shallow
     keys = queries + (psl - shallow)  # deep prefixes add keys only (every layer counted as prompted)
     heads, layers = backbone_config.num_attention_heads, backbone_config.num_hidden_layers
@@ -126,11 +160,17 @@ def attention_memory_bytes(cfg, backbone_config) -> int:
 
 
 def full_precision(cfg) -> bool:
+    from ptune.model.device import autocast_dtype, pick_device  # deferred: torch
+
     return autocast_dtype(cfg.trainer.precision, pick_device(cfg.device)) is None
 
 
 def device_memory_bytes(device_name: str) -> int | None:
     """Total memory of the device a run would use: the GPU's, else the machine's RAM (None: unknown)."""
+    import torch  # deferred: check_config does not need it
+
+    from ptune.model.device import pick_device  # deferred: torch
+
     device = pick_device(device_name)
     if device.type == "cuda":
         return torch.cuda.get_device_properties(device.index or 0).total_memory

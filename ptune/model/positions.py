@@ -3,8 +3,7 @@ checks both ask)."""
 from __future__ import annotations
 
 from ptune.errors import ConfigError
-from ptune.model.methods import METHODS
-from ptune.model.methods.base import prompt_length_of
+from ptune.model.methods.schemas import METHOD_SCHEMAS, prompt_length_of
 
 
 def usable_positions(backbone_config) -> int | None:
@@ -24,7 +23,7 @@ def check_positions(method_cfg, backbone_config, max_length: int, model_name: st
     if psl is None:
         return
     limit = usable_positions(backbone_config)
-    if not METHODS.get(method_cfg.impl).uses_positions:
+    if not METHOD_SCHEMAS.get(method_cfg.impl).uses_positions:
         ceiling = backbone_config.max_position_embeddings
         if psl > ceiling:
             raise ConfigError(

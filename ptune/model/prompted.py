@@ -11,7 +11,8 @@ from torch import nn
 from ptune.model.backbones import load_backbone, load_tokenizer
 from ptune.model.heads import HEADS
 from ptune.model.injection import DeepPromptInjector
-from ptune.model.methods import Method, build_method
+from ptune.model.methods import build_method
+from ptune.model.methods.base import Method
 from ptune.model.positions import check_positions, usable_positions
 
 BACKBONE_INPUTS = ("input_ids", "attention_mask", "token_type_ids")

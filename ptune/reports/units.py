@@ -30,9 +30,10 @@ from ptune.errors import DataError
 from ptune.reports.spans import flat_span_counts, read_tags
 from ptune.store.find import run_path
 from ptune.store.row import Row
-from ptune.tasks import TASKS, build_task
+from ptune.tasks import build_task
 from ptune.tasks.qa.metrics import question_scores
 from ptune.tasks.qa.squad import SquadTask
+from ptune.tasks.schemas import TASK_SCHEMAS
 from ptune.tasks.superglue.metrics import record_scores
 from ptune.tasks.superglue.reading import MultiRC, ReCoRD
 from ptune.tasks.superglue.task import SuperGlueTask
@@ -82,7 +83,7 @@ def load_task(row: Row, data_dir):
     node = row.config["task"]
     path = config_dir() / "task" / f"{node['name']}.yaml"
     today = {k: v for k, v in (yaml.safe_load(path.read_text()) if path.is_file() else {}).items() if k != "defaults"}
-    return build_task(OmegaConf.merge(OmegaConf.structured(TASKS.get(node["impl"]).config_class), today, node),
+    return build_task(OmegaConf.merge(OmegaConf.structured(TASK_SCHEMAS.get(node["impl"])), today, node),
                       data_dir)
 
 
@@ -188,7 +189,7 @@ class Reader:
         found = None
         if (folder / f"{split}.conll").is_file():
             found = tagging_units(folder, split, metric)
-        elif row.config.get("task", {}).get("impl") in TASKS.names():
+        elif row.config.get("task", {}).get("impl") in TASK_SCHEMAS.names():
             task, examples = self.gold(row, split)
             if examples is None:
                 self.why.setdefault(row.run_id, "no task data at hand for its gold labels (pass --data-dir)")

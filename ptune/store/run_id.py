@@ -10,7 +10,7 @@ import json
 
 from omegaconf import OmegaConf
 
-from ptune.model.methods.base import prompt_length_of
+from ptune.model.methods.schemas import prompt_length_of
 
 # Keys that do not change what a run computes, left out of the run id.
 NON_EXPERIMENT_KEYS = ("paths", "data_dir", "device", "resume", "skip_done", "reuse_rows_from", "trainer.progress",

@@ -1,4 +1,5 @@
-"""Sweeps on Hydra's launchers: one job's outcome, and the multirun's summary.
+"""Sweeps on Hydra's launchers: every job checked before the first starts, one job's outcome, and the multirun's
+summary.
 
     ptune run -m hydra/launcher=joblib hydra.launcher.n_jobs=2 method=prompt,ptv2 seed=1,2 ...  # local pool
     ptune run -m hydra/launcher=slurm_1gpu hydra.launcher.timeout_min=240 ...                   # SLURM
@@ -8,14 +9,34 @@ id>/failed-*.json, as every failed run does), writes the job's outcome to outcom
 Hydra folder (no file is shared between jobs), and returns it instead of raising. `Summary` (a Hydra
 callback, conf/config.yaml) then lists done / skipped / failed runs with their rows and failure records,
 writes <sweep dir>/summary.json and exits 1 when any job failed. A single run still raises.
+
+Before that, `CheckJobs` (the first callback, conf/config.yaml) composes every job of the sweep and checks its config
+(ptune/config/checks.py) in the main process, whatever the launcher: one bad job refuses the whole sweep in seconds,
+before any job starts, with one error line naming that job's overrides. A basic sweep's jobs are expanded as Hydra's
+BasicSweeper expands them (its params and the command's overrides); a sweeper that picks its trials as it goes
+(Optuna) has only its fixed part checked (the command's overrides that are not sweeps).
 """
 from __future__ import annotations
 
+import copy
 import json
 import logging
+from functools import partial
 from pathlib import Path
 
+from hydra import compose
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.global_hydra import GlobalHydra
+from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
+from omegaconf import open_dict
+
+from ptune.config.checks import (
+    check_backbone_fit,
+    check_config,
+    check_sources,
+    validate,
+)
 
 log = logging.getLogger(__name__)
 OUTCOME_FILE = "outcome.json"
@@ -45,6 +66,67 @@ def summary_lines(outcomes: list[dict]) -> list[str]:
             where = f"{o.get('error')}; record: {o.get('failure_record')}"
         lines.append(f"  {o['status']:<11} {job:<4} {o.get('run_id') or o.get('folder')}  {where}")
     return lines
+
+
+class JobRefused(SystemExit):
+    """A run, or a sweep's job, whose config is wrong, found before any job started: `ptune run` prints `error` as
+    one line naming the sweep's job, exit 2. A SystemExit, because Hydra turns a callback's exceptions into
+    warnings. job None: a single run; count None: the fixed part of a sweep whose jobs are not known up front."""
+
+    def __init__(self, job: int | None, count: int | None, overrides: list[str], error: Exception):
+        super().__init__(2)
+        self.job, self.count, self.overrides, self.error = job, count, overrides, error
+
+
+def sweep_jobs(config) -> tuple[list[list[str]], bool]:
+    """(each job's overrides, whether those are all the sweep's jobs). A basic sweep: every job, expanded as
+    Hydra's BasicSweeper expands it (hydra.sweeper.params, then the command's overrides); another sweeper (Optuna):
+    one job, the command's overrides that are not sweeps (its trials are picked as it goes)."""
+    task_overrides = list(config.hydra.overrides.task)
+    parser = OverridesParser.create(config_loader=GlobalHydra.instance().config_loader())
+    if str(config.hydra.sweeper.get("_target_", "")).endswith(".BasicSweeper"):
+        params = [f"{key}={value}" for key, value in (config.hydra.sweeper.get("params") or {}).items()]
+        [jobs] = BasicSweeper.split_arguments(parser.parse_overrides(params + task_overrides), max_batch_size=None)
+        return jobs, True
+    fixed = [override.input_line for override in parser.parse_overrides(task_overrides)
+             if not override.is_sweep_override()]
+    return [fixed], False
+
+
+def swept(jobs: list[list[str]], overrides: list[str]) -> list[str]:
+    """The overrides of one job whose value differs between jobs (all of them for a single job)."""
+    varying = [o for o in overrides if any(o not in job for job in jobs)]
+    return varying or overrides
+
+
+class CheckJobs(Callback):
+    """Hydra callback: before a multirun starts any job, compose and check every job's config (see above); before
+    a single run starts, check its config (the task function would too, after Hydra's own error line)."""
+
+    def on_run_start(self, config, **kwargs) -> None:
+        cfg = copy.deepcopy(config)  # the task function's config: the run's, without Hydra's node
+        with open_dict(cfg):
+            del cfg["hydra"]
+        try:
+            validate(cfg)
+        except Exception as error:  # noqa: BLE001 - `ptune run` words it (ptune/cli.py)
+            raise JobRefused(None, 1, list(config.hydra.overrides.task), error) from error
+
+    def on_multirun_start(self, config, config_name=None, **kwargs) -> None:
+        jobs, complete = sweep_jobs(config)
+        composed = []
+        positions = partial(check_backbone_fit, device_memory=False)  # no CUDA here: each job checks the memory
+        for check in (check_config, check_sources, positions):  # every job's own config first: no torch there
+            for number, overrides in enumerate(jobs):
+                try:
+                    if len(composed) <= number:
+                        composed.append(compose(config_name=config_name, overrides=overrides))
+                    check(composed[number])
+                except Exception as error:  # noqa: BLE001 - `ptune run` words it (ptune/cli.py)
+                    raise JobRefused(number, len(jobs) if complete else None, swept(jobs, overrides), error) \
+                        from error
+        log.info("sweep: the configs of %s checked before any job starts", f"all {len(jobs)} jobs" if complete else
+                 "the fixed part (the sweeper picks its trials as it goes)")
 
 
 class Summary(Callback):

@@ -3,6 +3,10 @@
 In a multirun a failed job does not stop the others: `run_job` records the failure (as every failed run does),
 writes the job's outcome to outcome.json in the job's own Hydra folder (no file is shared between jobs), and
 returns NaN instead of raising; the `Summary` callback (ptune/sweeps/callbacks.py) then lists the outcomes.
+
+This module, and all it imports, loads no torch, transformers or datasets: the config is composed and checked
+(ptune/config/checks.py) before `run_job` imports the runner, so that a config error, `--help` or `--cfg job`
+answers in about the time Python and Hydra take to start (tests/test_cli.py holds it to that).
 """
 from __future__ import annotations
 
@@ -17,15 +21,17 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
+from ptune.config.checks import validate
 from ptune.config.compose import config_dir
+from ptune.config.schema import register
 from ptune.store import find
 from ptune.store.run_id import run_id
 from ptune.store.write import write_json_atomic
 from ptune.sweeps import gpu_slots
 from ptune.sweeps.callbacks import OUTCOME_FILE
-from ptune.train.runner import run
 
 log = logging.getLogger(__name__)
+register()  # the config schemas, before Hydra composes
 
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
@@ -41,14 +47,14 @@ def run_job(cfg) -> float:
     gpu_slots.claim_worker_gpu()  # a joblib worker on GPUs: its own GPU, before torch touches CUDA
     multirun = HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
     if not multirun:
-        return run(cfg)[0].score()
+        return checked_run(cfg)[0].score()
     hydra_cfg = HydraConfig.get()
     identifier = run_id(cfg)  # computed once, for the run and for its outcome
     outcome = {"job": hydra_cfg.job.num, "run_id": identifier, "overrides": list(hydra_cfg.overrides.task),
                "host": socket.gethostname(), "pid": os.getpid(),
                "cuda_visible_devices": os.environ.get("CUDA_VISIBLE_DEVICES")}
     try:
-        row, status = run(cfg, identifier)
+        row, status = checked_run(cfg, identifier)
         outcome |= {"status": status, "row": str(find.run_path(cfg.paths.results_dir, identifier) / find.ROW_FILE)}
         if row.primary_metric:
             outcome["dev"] = {row.primary_metric: row.score()}
@@ -60,3 +66,14 @@ def run_job(cfg) -> float:
     if int(os.environ.get("RANK", "0")) == 0:
         write_json_atomic(Path(hydra_cfg.runtime.output_dir) / OUTCOME_FILE, outcome)
     return next(iter(outcome.get("dev", {}).values()), math.nan)
+
+
+def checked_run(cfg, identifier: str | None = None):
+    """The runner's run(cfg, identifier), after the config is checked: a config error is reported before torch and
+    transformers load. (The CheckJobs callback checked it already, before Hydra started the run or the sweep's
+    first job; this holds without it, and for an Optuna trial, whose values no one saw before.)"""
+    validate(cfg)
+    # deferred: the runner imports torch and transformers, which validate() needs not
+    from ptune.train.runner import run
+
+    return run(cfg, identifier)

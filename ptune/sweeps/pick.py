@@ -26,7 +26,7 @@ import yaml
 from omegaconf import OmegaConf
 
 from ptune.config.compose import by_run_preset_path, compose, config_dir
-from ptune.model.methods.base import prompt_length_of
+from ptune.model.methods.schemas import prompt_length_of
 from ptune.store.portable import portable_path
 from ptune.store.row import Row
 from ptune.sweeps.grid import Job, jobs

@@ -1,7 +1,8 @@
 """What a task is: where its data comes from, how examples become features, how outputs are scored.
 
-A task is one yaml in conf/task/ (`name` = file name, `impl` = a class registered here) and, when no
-existing implementation fits, one module in ptune/tasks/. Splits are always called train, dev, test.
+A task is one yaml in conf/task/ (`name` = file name, `impl` = a class registered in TASKS) and, when no
+existing implementation fits, one module in ptune/tasks/ (its schema in ptune/tasks/schemas.py). Splits are always
+called train, dev, test.
 
     task = build_task(cfg.task, data_dir)
     examples = task.examples("dev")                     # local files under data_dir, else the hub
@@ -13,40 +14,16 @@ existing implementation fits, one module in ptune/tasks/. Splits are always call
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, List, Optional
 
 import torch
-from omegaconf import MISSING
 
 from ptune.errors import DataError
-from ptune.registry import Registry
 from ptune.tasks.dev_split import split_by_group
 from ptune.tasks.hub import load_split
 
 
-@dataclass
-class TaskConfig:
-    """What every task has; a task implementation's schema (its class's config_class) adds its keys."""
-    name: str = MISSING
-    impl: str = MISSING
-    version: int = MISSING              # bumped when a change moves the task's numbers: part of the run id
-    # the task's benchmark family (superglue, ner, srl, qa; tests select by it): no ptune code reads it, but it is in
-    # every resolved config, so dropping it would change every committed run id (ptune/store/run_id.py hashes that config)
-    family: str = MISSING
-    hub: Optional[Any] = MISSING       # dataset-hub source (path, name, splits, ...); null: none
-    metric: str = MISSING               # the primary metric: selects the best dev epoch
-    metrics: List[str] = MISSING
-    max_length: int = MISSING
-    eval_splits: List[str] = field(default_factory=lambda: ["dev", "test"])  # "dev" selects, the rest report
-
-
-TASKS: Registry[type["Task"]] = Registry("task implementation")
-
-
 class Task:
-    config_class: type = TaskConfig  # the typed config of this implementation's yamls (ptune/config/schema.py)
     head = "classification"
     words_pretokenized = False  # True: inputs are pre-split words (byte-level BPE needs add_prefix_space)
 

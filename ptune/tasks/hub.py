@@ -16,6 +16,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ptune.hub_access import require_hub
+
 MIRROR_ENV = "PTUNE_HUB_MIRROR"
 
 
@@ -37,6 +39,8 @@ def load_split(hub, split: str):
     if not hub.get("revision"):
         raise ValueError(f"hub dataset {hub.path!r}: set hub.revision (a commit hash, tag or branch) in its task yaml")
     mirror = mirror_folder(hub.path)
+    if not mirror:
+        require_hub_dataset(hub)
     data_files = hub.get("data_files")
     if data_files:
         if split not in data_files:
@@ -48,6 +52,13 @@ def load_split(hub, split: str):
     if mirror:
         return datasets.load_dataset(str(mirror), hub.get("name"), split=split)
     return datasets.load_dataset(hub.path, hub.get("name"), split=split, revision=hub.revision)
+
+
+def require_hub_dataset(hub) -> None:
+    """Before hub dataset `hub.path` loads (without a mirror): the hub must answer (ptune/hub_access.py)."""
+    if not os.environ.get(MIRROR_ENV):
+        require_hub(f"task dataset {hub.path!r}", "set data_dir to a folder with the task's files (docs/tasks.md), "
+                    f"or {MIRROR_ENV} to a local copy of the hub repo")
 
 
 def class_label_names(features, *path: str) -> list[str] | None:

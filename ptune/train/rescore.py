@@ -25,12 +25,13 @@ from ptune.config.compose import compose
 from ptune.errors import ConfigError
 from ptune.model.backbones import load_tokenizer
 from ptune.model.device import autocast_dtype, pick_device
-from ptune.model.methods import METHODS
+from ptune.model.methods.schemas import METHOD_SCHEMAS
 from ptune.model.prompted import build_model
 from ptune.registry import unknown_name_message
 from ptune.store import find
 from ptune.store.row import Row
-from ptune.tasks import TASKS, build_task
+from ptune.tasks import build_task
+from ptune.tasks.schemas import TASK_SCHEMAS
 from ptune.train import checkpoint, preflight
 from ptune.train.feature_cache import load_split
 from ptune.train.inference import evaluate
@@ -59,9 +60,9 @@ def parse(argv: list[str]) -> dict[str, str]:
     return args
 
 
-def typed(node: dict, registry):
+def typed(node: dict, schemas):
     """The saved group config merged into its implementation's schema (fills keys added since the run)."""
-    schema = OmegaConf.structured(registry.get(node["impl"]).config_class)
+    schema = OmegaConf.structured(schemas.get(node["impl"]))
     return OmegaConf.merge(schema, node)
 
 
@@ -69,8 +70,8 @@ def run_config(row: Row, base):
     """The run's saved experiment config plus what is local to this machine (paths, data, device)."""
     saved = dict(row.config)
     cfg = OmegaConf.create({key: value for key, value in saved.items() if key not in ("method", "task")})
-    cfg.method = typed(saved["method"], METHODS)
-    cfg.task = typed(saved["task"], TASKS)
+    cfg.method = typed(saved["method"], METHOD_SCHEMAS)
+    cfg.task = typed(saved["task"], TASK_SCHEMAS)
     cfg.paths, cfg.data_dir, cfg.device = base.paths, base.data_dir, base.device
     return cfg
 

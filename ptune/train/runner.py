@@ -28,7 +28,6 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 from ptune.config.checks import validate
-from ptune.config.schema import register
 from ptune.errors import PtuneError
 from ptune.model.backbones import load_tokenizer
 from ptune.model.device import (
@@ -39,7 +38,7 @@ from ptune.model.device import (
     precision_name,
     reset_peak_memory,
 )
-from ptune.model.methods.base import prompt_length_of
+from ptune.model.methods.schemas import prompt_length_of
 from ptune.model.prompted import build_model
 from ptune.store import find, reuse, write
 from ptune.store.portable import portable_path
@@ -55,7 +54,6 @@ from ptune.train.optim import make_optimizer, make_schedule, seed_everything
 from ptune.train.tracking import tracker as tracking
 
 log = logging.getLogger(__name__)  # Hydra writes it to the terminal and to <run folder>/run.log
-register()  # the config schemas, before Hydra composes
 
 
 def execute(cfg: DictConfig) -> Row:

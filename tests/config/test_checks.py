@@ -16,9 +16,11 @@ from ptune.config.compose import compose
 from ptune.config.schema import TrainerConfig
 from ptune.errors import ConfigError
 from ptune.model.methods import METHODS as METHOD_IMPLS
+from ptune.model.methods.schemas import METHOD_SCHEMAS
 from ptune.model.prompted import build_model
 from ptune.store.run_id import run_id
 from ptune.tasks import TASKS as TASK_IMPLS
+from ptune.tasks.schemas import TASK_SCHEMAS
 from tests.helpers import METHODS, TASKS
 
 TINY = ("model=tiny-bert", "trainer=smoke", "device=cpu")
@@ -27,15 +29,22 @@ TINY = ("model=tiny-bert", "trainer=smoke", "device=cpu")
 @pytest.mark.parametrize("method", METHODS)
 def test_every_method_yaml_is_typed_by_its_implementations_schema(method):
     cfg = compose([f"method={method}", *TINY])
-    assert OmegaConf.get_type(cfg.method) is METHOD_IMPLS.get(cfg.method.impl).config_class
+    assert OmegaConf.get_type(cfg.method) is METHOD_SCHEMAS.get(cfg.method.impl)
+    METHOD_IMPLS.get(cfg.method.impl)  # and an implementation is registered under that impl
     checks.validate(cfg)
 
 
 @pytest.mark.parametrize("task", TASKS)
 def test_every_task_yaml_is_typed_by_its_implementations_schema(task):
     cfg = compose([f"task={task}", *TINY])
-    assert OmegaConf.get_type(cfg.task) is TASK_IMPLS.get(cfg.task.impl).config_class
+    assert OmegaConf.get_type(cfg.task) is TASK_SCHEMAS.get(cfg.task.impl)
+    TASK_IMPLS.get(cfg.task.impl)  # and an implementation is registered under that impl
     checks.validate(cfg)
+
+
+@pytest.mark.parametrize("impls,schemas", [(METHOD_IMPLS, METHOD_SCHEMAS), (TASK_IMPLS, TASK_SCHEMAS)])
+def test_every_implementation_has_a_schema_and_every_schema_an_implementation(impls, schemas):
+    assert impls.names() == schemas.names()
 
 
 @pytest.mark.parametrize("trainer", ["default", "demo", "smoke"])

@@ -1,50 +1,19 @@
 """What a method is: which weights train and which prompts it feeds the backbone.
 
-A method is one module in ptune/model/methods/ registered under its `impl` name, plus one yaml in
-conf/method/ naming that impl and its schema. The method declares what it uses instead of being
-recognised by name: `config_class` (its typed config; a PromptMethodConfig means it uses prompt_length),
-`trains_backbone_parameter` (which backbone weights train; its own parameters and the head always do).
+A method is one module in ptune/model/methods/ registered under its `impl` name (with its schema in schemas.py when it
+has keys of its own), plus one yaml in conf/method/ naming that impl and its schema. The method declares what it uses
+instead of being recognised by name: its schema (ptune/model/methods/schemas.py; a PromptMethodConfig means it uses
+prompt_length), `trains_backbone_parameter` (which backbone weights train; its own parameters and the head always do).
 The shared PromptedModel asks it, every forward, for shallow input prompts and/or deep per-layer
 key/value prefixes; injecting them is the model's job, not the method's.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
-from omegaconf import MISSING
 from torch import nn
-
-from ptune.registry import Registry
-
-
-@dataclass
-class MethodConfig:
-    """What every method has; a method's own schema (its class's config_class) adds its keys."""
-    name: str = MISSING
-    impl: str = MISSING
-    lr: float = MISSING
-    head_dropout: float = MISSING
-
-
-@dataclass
-class PromptMethodConfig(MethodConfig):
-    """A method that uses prompt_length: the key's presence is how rows and run ids know (ptune/store/run_id.py)."""
-    prompt_length: int = MISSING
-
-
-def prompt_length_of(method_cfg) -> int | None:
-    """The method's prompt length, or None for a method that uses none (its schema has no such key)."""
-    return method_cfg.prompt_length if "prompt_length" in method_cfg else None
-
-
-METHODS: Registry[type["Method"]] = Registry("method implementation")
 
 
 class Method(nn.Module):
-    config_class: type = MethodConfig
-    uses_positions = False  # True: its prompts take input positions (shallow prompts; see ptune/config/checks.py)
-
     def __init__(self, cfg, backbone: nn.Module, tokenizer=None):
         super().__init__()
         self.cfg = cfg

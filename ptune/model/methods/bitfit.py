@@ -1,5 +1,6 @@
 """BitFit (Ben Zaken et al., 2022): only the backbone's bias terms train (with the task head); no prompts."""
-from ptune.model.methods.base import METHODS, Method
+from ptune.model.methods import METHODS
+from ptune.model.methods.base import Method
 
 
 @METHODS.register("bitfit")

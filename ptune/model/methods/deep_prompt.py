@@ -6,33 +6,18 @@ reparameterization MLP switched on. The backbone is frozen; the task head trains
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Optional
-
 import torch
-from omegaconf import MISSING
 from torch import nn
 
 from ptune.errors import ConfigError
 from ptune.model.backbones import count_layers_heads
-from ptune.model.methods.base import METHODS, Method, PromptMethodConfig
+from ptune.model.methods import METHODS
+from ptune.model.methods.base import Method
 from ptune.model.methods.prefix_encoder import PrefixEncoder
-
-
-@dataclass
-class DeepPromptConfig(PromptMethodConfig):
-    reparameterize: bool = MISSING   # the prefix-tuning MLP between a small embedding and the prefixes
-    reparam_hidden: int = MISSING    # its hidden width
-    prefix_dropout: float = MISSING
-    layers: Any = MISSING            # null (all), a list of layer indices, or "top:K" / "bottom:K"
-    init_std: Optional[float] = MISSING  # null: torch's default init; a number: N(0, init_std), BERT-style
-    shift_positions: bool = MISSING  # token positions start at prompt_length (the P-tuning v2 code's side effect)
 
 
 @METHODS.register("deep_prompt")
 class DeepPrompt(Method):
-    config_class = DeepPromptConfig
-
     def __init__(self, cfg, backbone: nn.Module, tokenizer=None):
         super().__init__(cfg, backbone, tokenizer)
         self.prompt_length = cfg.prompt_length

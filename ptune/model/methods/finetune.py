@@ -1,5 +1,6 @@
 """Full fine-tuning: every backbone weight and the task head train; no prompts."""
-from ptune.model.methods.base import METHODS, Method
+from ptune.model.methods import METHODS
+from ptune.model.methods.base import Method
 
 
 @METHODS.register("finetune")

@@ -8,43 +8,16 @@ Only the input layer is prompted; the backbone is frozen; the task head trains.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from enum import Enum
-from typing import Optional
-
 import torch
-from omegaconf import MISSING
 from torch import nn
 
 from ptune.errors import ConfigError
-from ptune.model.methods.base import METHODS, Method, PromptMethodConfig
-
-
-class PromptInit(str, Enum):
-    random = "random"
-    vocab = "vocab"
-    text = "text"
-
-
-class PromptEncoder(str, Enum):
-    none = "none"
-    lstm = "lstm"
-    mlp = "mlp"
-
-
-@dataclass
-class ShallowPromptConfig(PromptMethodConfig):
-    init: PromptInit = MISSING
-    init_text: Optional[str] = MISSING   # used by init=text
-    init_std: Optional[float] = MISSING  # init=random: null = scaled like the word embeddings; a number: N(0, std)
-    encoder: PromptEncoder = MISSING
+from ptune.model.methods import METHODS
+from ptune.model.methods.base import Method
 
 
 @METHODS.register("shallow_prompt")
 class ShallowPrompt(Method):
-    config_class = ShallowPromptConfig
-    uses_positions = True
-
     def __init__(self, cfg, backbone: nn.Module, tokenizer=None):
         super().__init__(cfg, backbone, tokenizer)
         self.prompt_length = cfg.prompt_length

@@ -17,11 +17,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, Optional
 
-from omegaconf import MISSING
-
-from ptune.tasks.base import TASKS, Task, TaskConfig
+from ptune.tasks import TASKS
+from ptune.tasks.base import Task
 from ptune.tasks.data import ENCODING, DataFileError, require_file
 from ptune.tasks.dev_split import split_note
 from ptune.tasks.qa.answers import best_answers
@@ -58,21 +56,8 @@ def read_squad_json(path: Path) -> list[dict]:
     return records
 
 
-@dataclass
-class SquadConfig(TaskConfig):
-    squad_version: int = MISSING            # the SQuAD release: 1 or 2 (unanswerable questions)
-    local_folder: str = MISSING
-    local_files: Dict[str, str] = MISSING   # split -> file name under local_folder
-    split_dev: Optional[Any] = MISSING      # null, a number of articles, or a fraction in (0, 1)
-    stride: int = MISSING
-    n_best_size: int = MISSING
-    max_answer_length: int = MISSING
-    null_score_diff_threshold: Optional[float] = None  # 2.0 only: answer "" above this null-score margin
-
-
 @TASKS.register("squad")
 class SquadTask(Task):
-    config_class = SquadConfig
     head = "span"
     split_unit = "article"
 

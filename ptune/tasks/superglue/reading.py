@@ -14,7 +14,7 @@
 """
 from __future__ import annotations
 
-from ptune.tasks.base import TASKS
+from ptune.tasks import TASKS
 from ptune.tasks.superglue.metrics import multirc_scores, record_scores
 from ptune.tasks.superglue.task import SuperGlueTask, encode_pairs
 

@@ -8,14 +8,12 @@ records hold many answers / candidates, live in ptune/tasks/superglue/reading.py
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, List, Optional
 
 import torch
-from omegaconf import MISSING
 
-from ptune.tasks.base import TASKS, Task, TaskConfig
+from ptune.tasks import TASKS
+from ptune.tasks.base import Task
 from ptune.tasks.data import DataFileError, read_jsonl_lines, require_file
 from ptune.tasks.dev_split import split_note
 from ptune.tasks.superglue import metrics
@@ -23,23 +21,7 @@ from ptune.tasks.superglue import metrics
 LOCAL_SPLIT_FILES = {"train": "train.jsonl", "dev": "val.jsonl", "test": "test.jsonl"}
 
 
-@dataclass
-class SuperGlueConfig(TaskConfig):
-    local_name: str = MISSING              # the task's folder and file stem: super_glue/<local_name>/
-    required: List[str] = MISSING          # keys every local record must have
-    labels: Optional[List[str]] = None     # class names where the task has them
-
-
-@dataclass
-class PairClassificationConfig(SuperGlueConfig):
-    fields: List[str] = MISSING            # the two text fields of a record
-    labels: List[str] = MISSING
-    split_by: Optional[str] = None         # the field task.split_dev groups records by (BoolQ: passage)
-    split_dev: Optional[Any] = None        # null, or a number / fraction of split_by groups held out as dev
-
-
 class SuperGlueTask(Task):
-    config_class = SuperGlueConfig
 
     def local_path(self, split: str) -> Path:
         return self.data_dir / "super_glue" / self.cfg.local_name / LOCAL_SPLIT_FILES[split]
@@ -125,7 +107,6 @@ def encode_pairs(tokenizer, pairs: list[tuple[str, str | None]], max_length: int
 @TASKS.register("pair_classification")
 class PairClassification(SuperGlueTask):
     """Two text fields (cfg.fields) as a sentence pair; one label per example, written as its name."""
-    config_class = PairClassificationConfig
 
     def text_pair(self, example: dict) -> tuple[str, str]:
         first, second = self.cfg.fields

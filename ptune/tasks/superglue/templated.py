@@ -17,33 +17,19 @@ variant=wsc.fixed applies the same corrections to them (ptune/tasks/superglue/ws
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
-from omegaconf import MISSING
 
 from ptune.registry import unknown_name_message
-from ptune.tasks.base import TASKS
+from ptune.tasks import TASKS
 from ptune.tasks.superglue import metrics
 from ptune.tasks.superglue.task import (
     PairClassification,
-    SuperGlueConfig,
     SuperGlueTask,
     encode_pairs,
 )
 from ptune.tasks.superglue.wsc_fix import fix_span_texts
 
 COPA_CONNECTIVES = {"cause": "because", "effect": "so"}
-
-
-@dataclass
-class TemplatedConfig(SuperGlueConfig):
-    template: str = MISSING   # a name from the task class's TEMPLATES
-
-
-@dataclass
-class WscConfig(TemplatedConfig):
-    variant: str = MISSING    # wsc (the official runs) | wsc.fixed
 
 
 def chosen_template(task, templates: dict) -> str:
@@ -58,7 +44,6 @@ class Copa(SuperGlueTask):
     """Premise + connective paired with each choice; label 0 = choice1, 1 = choice2 (written as 0 / 1)."""
 
     head = "multiple_choice"
-    config_class = TemplatedConfig
     TEMPLATES = {"ptv2": lambda premise: premise, "no_period": lambda premise: premise.rstrip().rstrip(".")}
 
     def __init__(self, cfg, data_dir):
@@ -100,7 +85,6 @@ def mark_characters(text: str, start: int, end: int, where: str) -> str:
 @TASKS.register("wic")
 class WordInContext(PairClassification):
     """Is the target word used in the same sense in both sentences? (labels false / true)."""
-    config_class = TemplatedConfig  # its text pair is built from its own keys and template, not cfg.fields
 
     TEMPLATES = ("marked", "ptv2_roberta", "ptv2_bert")
 
@@ -132,7 +116,6 @@ def mark_words(words: list[str], index: int, span_text: str, left: str, right: s
 @TASKS.register("wsc")
 class WinogradSchema(PairClassification):
     """Does the pronoun (span2) refer to the noun phrase (span1)? Labels False / True, as the leaderboard."""
-    config_class = WscConfig
 
     TEMPLATES = ("marked", "ptv2")
     VARIANTS = ("wsc", "wsc.fixed")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ptune.tasks.base import TASKS
+from ptune.tasks import TASKS
 from ptune.tasks.data import ENCODING, DataFileError, require_file
 from ptune.tasks.hub import class_label_names
 from ptune.tasks.tagging.formats import (

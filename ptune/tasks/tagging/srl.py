@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ptune.tasks.base import TASKS
+from ptune.tasks import TASKS
 from ptune.tasks.data import DataFileError, UnusableDataFile, require_file
 from ptune.tasks.tagging.formats import brackets_to_bio, read_column_sentences
 from ptune.tasks.tagging.metrics import entity_scores, without_types

@@ -11,26 +11,15 @@ predicted "O", so every gold entity still counts. Predictions are written in CoN
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, List, Optional
 
-from omegaconf import MISSING
-
-from ptune.tasks.base import Task, TaskConfig
+from ptune.tasks.base import Task
 from ptune.tasks.tagging.metrics import conlleval_scores, entity_scores, strict_iob2
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class TaggingConfig(TaskConfig):
-    entity_types: List[str] = MISSING   # B-/I- tags per type, plus O
-    local: Optional[Any] = MISSING      # the local files' layout under data_dir (folder, files or splits, ...)
-
-
 class TaggingTask(Task):
-    config_class = TaggingConfig
     head = "token_classification"
     words_pretokenized = True
 
