@@ -5,6 +5,7 @@
     ptune eval run=RUN [task.split=SPLIT] [data_dir=DIR]   score a saved run's checkpoint, write predictions
     ptune table [--results DIR]    render results/tables/*.md from the result rows
     ptune compare DIR              rows under DIR beside the committed rows of the same configurations
+    ptune compare --runs A --against B   two sets of runs compared with intervals and a paired test
     ptune plan sweep=NAME ...      a sweep's runs done and left, and roughly how long the rest takes
     ptune pick sweep=NAME [--write]   a search sweep's best settings per (task, method), as by_run presets
 
@@ -33,7 +34,7 @@ INTERRUPTED = 128 + signal.SIGINT  # a Ctrl-C outside training, where no state i
 COMMANDS = {"run": "train and evaluate (Hydra: ptune run --help)",
             "eval": "score a saved run on a split (ptune eval --help)",
             "table": "render comparison tables from rows",
-            "compare": "print rows beside the committed rows of the same configurations",
+            "compare": "rows beside the committed rows; --runs A --against B: a paired comparison",
             "plan": "a sweep's runs done and left, and how long the rest takes",
             "pick": "a search sweep's best settings per (task, method) (--write: as presets)"}
 
@@ -88,6 +89,7 @@ def dispatch(command: str, rest: list[str]) -> int:
     """Run one command; its module is imported only here (see the imports above)."""
     if command == "run":
         from ptune.sweeps.callbacks import JobRefused
+        from ptune.sweeps.job import RunFailed
         from ptune.sweeps.job import main as run_main
 
         # Hydra then re-raises errors instead of printing its own report, so that report() words them.
@@ -95,6 +97,8 @@ def dispatch(command: str, rest: list[str]) -> int:
         sys.argv = ["ptune run", *rest]
         try:
             run_main()
+        except RunFailed as failed:
+            raise failed.error from None  # main() words it; --verbose shows its traceback
         except JobRefused as refused:
             reported = report(refused.error)
             if reported is None:

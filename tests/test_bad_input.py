@@ -141,10 +141,11 @@ def run_args(tmp_path: Path, data: Path, overrides: list[str]) -> list[str]:
 
 
 def assert_one_error_line(result, code: int, fragment: str) -> str:
-    """Exit code `code`, the last line of stderr `error: ...` holding `fragment`, no traceback anywhere."""
+    """Exit code `code`, the last line of stderr `error: ...` holding `fragment`, no traceback or Hydra report."""
     output = result.stdout + result.stderr
     assert result.returncode == code, output[-3000:]
     assert "Traceback" not in output, output[-3000:]
+    assert "Error executing job" not in output, output[-3000:]  # Hydra's own line before ptune's: not printed
     last = result.stderr.rstrip("\n").splitlines()[-1]
     assert last.startswith("error: ") and fragment in last, result.stderr[-3000:]
     return last

@@ -14,7 +14,8 @@ Before that, `CheckJobs` (the first callback, conf/config.yaml) composes every j
 (ptune/config/checks.py) in the main process, whatever the launcher: one bad job refuses the whole sweep in seconds,
 before any job starts, with one error line naming that job's overrides. A basic sweep's jobs are expanded as Hydra's
 BasicSweeper expands them (its params and the command's overrides); a sweeper that picks its trials as it goes
-(Optuna) has only its fixed part checked (the command's overrides that are not sweeps).
+(Optuna) has only its fixed part checked (the command's overrides that are not sweeps). On a launcher that runs
+the jobs on this machine (basic, joblib), each job's model folders and data files are checked too.
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.global_hydra import GlobalHydra
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.experimental.callback import Callback
-from omegaconf import open_dict
+from omegaconf import OmegaConf, open_dict
 
 from ptune.config.checks import (
     check_backbone_fit,
@@ -78,6 +79,11 @@ class JobRefused(SystemExit):
         self.job, self.count, self.overrides, self.error = job, count, overrides, error
 
 
+# Launchers whose jobs run on this machine, which then sees the files they read: every job's model folders and data
+# files are checked before the first starts. A cluster's job checks its own, on its node (ptune/train/preflight.py).
+LOCAL_LAUNCHERS = (".BasicLauncher", ".JoblibLauncher")
+
+
 def sweep_jobs(config) -> tuple[list[list[str]], bool]:
     """(each job's overrides, whether those are all the sweep's jobs). A basic sweep: every job, expanded as
     Hydra's BasicSweeper expands it (hydra.sweeper.params, then the command's overrides); another sweeper (Optuna):
@@ -122,6 +128,21 @@ class CheckJobs(Callback):
                     if len(composed) <= number:
                         composed.append(compose(config_name=config_name, overrides=overrides))
                     check(composed[number])
+                except Exception as error:  # noqa: BLE001 - `ptune run` words it (ptune/cli.py)
+                    raise JobRefused(number, len(jobs) if complete else None, swept(jobs, overrides), error) \
+                        from error
+        if str(config.hydra.launcher.get("_target_", "")).endswith(LOCAL_LAUNCHERS):
+            # deferred: tasks read their files with torch loaded; a config error above answered without it
+            from ptune.train.preflight import check_inputs
+
+            checked = set()
+            for number, overrides in enumerate(jobs):
+                inputs = OmegaConf.to_yaml({k: composed[number].get(k) for k in ("model", "task", "data_dir")})
+                if inputs in checked:
+                    continue
+                checked.add(inputs)
+                try:
+                    check_inputs(composed[number])
                 except Exception as error:  # noqa: BLE001 - `ptune run` words it (ptune/cli.py)
                     raise JobRefused(number, len(jobs) if complete else None, swept(jobs, overrides), error) \
                         from error

@@ -47,7 +47,10 @@ def run_job(cfg) -> float:
     gpu_slots.claim_worker_gpu()  # a joblib worker on GPUs: its own GPU, before torch touches CUDA
     multirun = HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
     if not multirun:
-        return checked_run(cfg)[0].score()
+        try:
+            return checked_run(cfg)[0].score()
+        except Exception as error:
+            raise RunFailed(error) from error
     hydra_cfg = HydraConfig.get()
     identifier = run_id(cfg)  # computed once, for the run and for its outcome
     outcome = {"job": hydra_cfg.job.num, "run_id": identifier, "overrides": list(hydra_cfg.overrides.task),
@@ -66,6 +69,15 @@ def run_job(cfg) -> float:
     if int(os.environ.get("RANK", "0")) == 0:
         write_json_atomic(Path(hydra_cfg.runtime.output_dir) / OUTCOME_FILE, outcome)
     return next(iter(outcome.get("dev", {}).values()), math.nan)
+
+
+class RunFailed(BaseException):
+    """A single run's error, carried past Hydra's job wrapper, which catches an Exception only to log "Error executing
+    job with overrides: [...]" and raise it again: `ptune run` re-raises `error` and prints its one line alone."""
+
+    def __init__(self, error: Exception):
+        super().__init__(str(error))
+        self.error = error
 
 
 def checked_run(cfg, identifier: str | None = None):

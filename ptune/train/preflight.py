@@ -29,13 +29,18 @@ def check(cfg, identifier: str, config: dict) -> dict | None:
     """Raise a one-line error (exit code 2) for the first thing that would stop the run; return the saved state to
     resume from, which checking it loaded (None: start afresh). `config`: the run's experiment config."""
     autocast_dtype(cfg.trainer.precision, pick_device(cfg.device))
-    check_model_folders(cfg.model)
-    check_data(build_task(cfg.task, cfg.data_dir))
+    check_inputs(cfg)
     saved = resume.find_state(cfg.paths.output_dir, identifier, config, resume_mode(cfg.resume))
     # last: the probes create the folders, which the checks above should not leave behind when they fail
     check_writable(find.run_path(cfg.paths.results_dir, identifier).parent, "paths.results_dir")
     check_writable(Path(cfg.paths.output_dir), "paths.output_dir")
     return saved
+
+
+def check_inputs(cfg) -> None:
+    """The model folders and data files the run reads (what a sweep checks for every job before the first starts)."""
+    check_model_folders(cfg.model)
+    check_data(build_task(cfg.task, cfg.data_dir))
 
 
 def is_local_path(source: str) -> bool:

@@ -58,3 +58,16 @@ def test_an_optuna_sweep_has_its_fixed_part_checked(tmp_path, ptune_imports):
     refused(result, "error: the sweep's fixed part (hparams_search=ptv2_lr trainer.epochs=0 ",
             "trainer.epochs=0: expected an integer >= 1; no job was started")
     assert not outputs.exists() and not HEAVY_PACKAGES & imported
+
+
+def test_a_job_whose_data_file_is_missing_refuses_the_sweep_before_any_job_starts(tmp_path, ptune_imports,
+                                                                                 write_samples):
+    """On a launcher that runs the jobs here (basic, joblib), each job's data files are checked too (the
+    preflight's check_inputs), once per distinct (model, task, data_dir)."""
+    data = write_samples(tmp_path / "data")
+    (data / "super_glue" / "CB" / "train.jsonl").unlink()
+    outputs, results = tmp_path / "outputs", tmp_path / "results"
+    result, _ = ptune_imports("run", "-m", "task=rte,cb", "seed=1,2", "model=tiny-bert", "trainer=smoke",
+                              f"data_dir={data}", f"paths.output_dir={outputs}", f"paths.results_dir={results}")
+    refused(result, "sweep job #2 of 4 (task=cb seed=1): data file not found", "CB/train.jsonl", "no job was started")
+    assert not outputs.exists() and not results.exists()

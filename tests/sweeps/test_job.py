@@ -115,10 +115,11 @@ def test_joblib_pool_of_2_writes_the_sequential_rows_one_gpu_per_worker(make_cfg
 
 
 def test_failed_jobs_leave_the_others_running_and_skip_done_holds_across_workers(make_cfg, tmp_path, write_samples):
-    """(rte, cb) x (seed 1, 2), CB's training file missing: rte seed 1 is done and skipped, rte seed 2 runs, both
-    CB jobs fail at run time (the schema refuses bad values before a sweep starts); every job has its own run id."""
+    """(rte, cb) x (seed 1, 2), CB's training file not JSON: rte seed 1 is done and skipped, rte seed 2 runs, both
+    CB jobs fail at run time (a missing file or a bad value is refused before a sweep starts: test_callbacks.py);
+    every job has its own run id."""
     data = write_samples(tmp_path)
-    (data / "super_glue" / "CB" / "train.jsonl").unlink()
+    (data / "super_glue" / "CB" / "train.jsonl").write_text("{not json\n")
     results, outputs = tmp_path / "results", tmp_path / "outputs"
     done = runner.execute(make_cfg(*TINY, "method=ptv2", "seed=1", f"data_dir={data}", f"paths.results_dir={results}"))
     swept = ptune("run", "-m", "hydra/launcher=joblib", "hydra.launcher.n_jobs=2", "method=ptv2", "task=rte,cb",
@@ -132,7 +133,7 @@ def test_failed_jobs_leave_the_others_running_and_skip_done_holds_across_workers
     assert outcomes[0]["run_id"] == done.run_id
     assert sorted((r.task, r.seed) for r in completed_rows(results)) == [("rte", 1), ("rte", 2)]
     for failed in (outcomes[2], outcomes[3]):
-        assert "data file not found" in failed["error"] and "CB/train.jsonl" in failed["error"]
+        assert "CB/train.jsonl" in failed["error"], failed["error"]
         assert json.loads(Path(failed["failure_record"]).read_text())["status"] == "failed"
         assert failed["failure_record"] in swept.stdout + swept.stderr  # the summary names the record
     assert not list((results / "runs").glob(".*staging*"))  # every staging folder was published
