@@ -91,8 +91,9 @@ def spread(values: list[float], digits: int) -> str:
     return low if low == high else f"{low}–{high}"
 
 
-def section(rows: list[Row], root: Path) -> str:
-    """The README's results section: one line per method, one column per task, best / last (n)."""
+def section(rows: list[Row], root: Path, stats: dict | None = None) -> str:
+    """The README's results section: one line per method, one column per task, best / last (n); then, from `stats`
+    (results/tables/stats.json) where given, which gaps against the reference are real and which cells are at chance."""
     found = cells(rows)
     parts = [START, GENERATED]
     if not found:
@@ -108,6 +109,11 @@ def section(rows: list[Row], root: Path) -> str:
             f"passage (not the official dev set). {reused} of the runs are the search's seed-1 winners, copied "
             "(`reused_from`).")
     parts += [note, "", markdown_table(["method", "trainable %", *(f"{TASKS[t]} ({metric[t]})" for t in tasks)], lines)]
+    if stats:
+        _, sentences = conclusions(found, stats, methods, tasks)
+        parts += ["", "Which differences are real (intervals, paired tests and the rest: "
+                  "[results/README.md](results/README.md), from `results/tables/stats.json`):", "",
+                  sentences[0], sentences[3]]
     if (root / FIGURE).is_file():
         parts += ["", f"![minilm-final]({FIGURE})"]
     return "\n".join(parts + [END])
@@ -310,7 +316,7 @@ def main(argv=None) -> int:
         draw(rows, readme.resolve().parent / FIGURE)
     stats_path = Path(args.results) / "tables" / "stats.json"
     stats = json.loads(stats_path.read_text()) if stats_path.is_file() else None
-    text, opening = section(rows, readme.resolve().parent), summary(rows, stats)
+    text, opening = section(rows, readme.resolve().parent, stats), summary(rows, stats)
     if args.print:
         print(text, opening, sep="\n\n")
         return 0
