@@ -56,6 +56,12 @@ def out_of_range(data, tmp_path):
     return ["trainer.epochs=0"]
 
 
+@bad_run(2, "could not load task 'rte' (aps/super_glue, rte, train) from the dataset hub")
+def hub_task_offline(data, tmp_path):
+    """No data_dir: the task comes from the dataset hub, which HF_HUB_OFFLINE=1 leaves to its (empty) cache."""
+    return ["data_dir=null"]
+
+
 @bad_run(2, "data file not found")
 def missing_data_dir(data, tmp_path):
     return [f"data_dir={tmp_path / 'nowhere'}"]

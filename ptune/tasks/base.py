@@ -18,9 +18,9 @@ from pathlib import Path
 
 import torch
 
-from ptune.errors import DataError
+from ptune.errors import DataError, HubUnreachableError, SetupError
 from ptune.tasks.dev_split import split_by_group
-from ptune.tasks.hub import load_split
+from ptune.tasks.hub import cache_only, load_split
 
 
 class Task:
@@ -96,12 +96,13 @@ class Task:
         hub = self.cfg.get("hub")
         if not hub or not hub.get("path") or not hub.get("splits", {}).get(split):
             note = f": {hub.note}" if hub and hub.get("note") else ""
-            raise ValueError(f"task {self.name!r} has no {split!r} split on the dataset hub{note}; "
+            raise SetupError(f"task {self.name!r} has no {split!r} split on the dataset hub{note}; "
                              "set data_dir to local files")
         try:
             return load_split(hub, hub.splits[split])
         except Exception as error:  # the hub raises many kinds; all mean the same to the user
-            raise DataError(
+            # HF_HUB_OFFLINE=1 and the split not in the hub cache: data_dir must change (exit 2); nothing ran
+            raise (HubUnreachableError if cache_only() else DataError)(
                 f"could not load task {self.name!r} ({hub.path}, {hub.get('name')}, {hub.splits[split]}) from the "
                 f"dataset hub: {error}\nOffline? Set data_dir=/path/to/data (see docs/tasks.md).") from error
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ptune.hub_access import require_hub
+from ptune.hub_access import offline, require_hub
 
 MIRROR_ENV = "PTUNE_HUB_MIRROR"
 
@@ -52,6 +52,12 @@ def load_split(hub, split: str):
     if mirror:
         return datasets.load_dataset(str(mirror), hub.get("name"), split=split)
     return datasets.load_dataset(hub.path, hub.get("name"), split=split, revision=hub.revision)
+
+
+def cache_only() -> bool:
+    """Whether hub datasets can come only from the hub cache (HF_HUB_OFFLINE=1, no mirror): a split missing there is
+    for the user to supply (data_dir), not a failed run."""
+    return offline() and not os.environ.get(MIRROR_ENV)
 
 
 def require_hub_dataset(hub) -> None:
