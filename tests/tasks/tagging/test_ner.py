@@ -6,7 +6,7 @@ import json
 import pytest
 
 from ptune.config.compose import compose
-from ptune.errors import DataError
+from ptune.errors import HubUnreachableError
 from ptune.tasks import build_task
 from ptune.tasks.data import DataFileError
 
@@ -63,5 +63,7 @@ def test_hub_rows_map_to_sentences():
 
 
 def test_offline_hub_load_fails_with_a_hint():
-    with pytest.raises(DataError, match="data_dir"):
+    """HF_HUB_OFFLINE=1 (the tests') and no cached copy: the user must give data_dir, exit 2 (nothing ran)."""
+    with pytest.raises(HubUnreachableError, match="data_dir") as raised:
         task("conll03", None).examples("dev")
+    assert raised.value.exit_code == 2
