@@ -6,6 +6,7 @@
 
 The statistics (ptune/reports/stats.py) read each run's saved predictions and, where those hold no gold labels
 (SuperGLUE, SQuAD), the task's data: --data-dir, else the folder the row recorded (../shared/data).
+The committed tables (the checkout's results/) leave out rows of a random-weight backbone or of trainer=smoke.
 """
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ from ptune.reports.stats import Settings, table_stats, write_stats
 from ptune.reports.table_specs import load_table_specs
 from ptune.reports.tables import write_tables
 from ptune.store.find import completed_rows
+from ptune.store.row import Row
+
+COMMITTED = Path(__file__).resolve().parents[2] / "results"  # the checkout's committed results tree
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,6 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     reference_dir = args.reference or default_reference_dir(args.results)
     names = args.tables.split(",") if args.tables else None
     rows = completed_rows(args.results)
+    if args.results.resolve() == COMMITTED:
+        kept = [row for row in rows if not throwaway(row)]
+        if len(kept) < len(rows):
+            print(f"left out {len(rows) - len(kept)} row(s) of a random-weight backbone or trainer=smoke: their "
+                  "numbers mean nothing, and never enter the committed tables", file=sys.stderr)
+        rows = kept
     out = args.out or args.results / "tables"
     stats = None
     if args.stats:
@@ -65,3 +75,10 @@ def main(argv: list[str] | None = None) -> int:
             print("no figures: matplotlib is not installed (pip install -e '.[figures]') or no rows make one")
     print(f"{len(rows)} completed row(s) from {args.results / 'runs'}; published numbers from {reference_dir}")
     return 0
+
+
+def throwaway(row: Row) -> bool:
+    """A row whose numbers mean nothing: its backbone has random weights (built from a config: model.tiny, no
+    pretrained weights) or it ran the seconds-long trainer=smoke schedule."""
+    model, trainer = row.config.get("model") or {}, row.config.get("trainer") or {}
+    return bool(model.get("tiny")) and not model.get("pretrained") or trainer.get("name") == "smoke"

@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from ptune.config.compose import config_dir
+from ptune.reports import render as render_module
 from ptune.reports.reference import (
     UNSPECIFIED_MODEL,
     default_reference_dir,
@@ -240,3 +241,23 @@ def test_tables_never_pool_task_versions_and_name_the_template(write_row, tmp_pa
     write_row(results, **wsc_row("new-3", v2, 45.0, seed=3))
     text = render(spec, completed_rows(results), [])
     assert "| 45.0 ± 5.0 (3) · ptv2 · wsc · v2 [1] |" in text and "not shown: old-1, old-2" in text
+
+
+def test_the_committed_tables_leave_out_random_weight_and_smoke_rows(results, write_row, tmp_path, monkeypatch,
+                                                                      capsys):
+    """Rows of a backbone built from a config (random weights) or of trainer=smoke never enter the committed tables
+    (issue 36); another results folder's tables show every row (tests/test_cli.py sweeps tiny-roberta into one)."""
+    for model, trainer, seed in (("tiny-bert", "default", 1), ("minilm", "smoke", 2)):
+        fields = table_row("wic", model, "ptv2", seed, {"accuracy": 50.0})
+        fields["config"] |= {"model": {"name": model, "pretrained": None if model == "tiny-bert" else "pkg:x",
+                                       "tiny": {"hidden_size": 32} if model == "tiny-bert" else None},
+                             "trainer": {"name": trainer, "max_train_examples": None}}
+        write_row(results, **fields)
+    flags = ["--results", str(results), "--no-figures", "--no-stats", "--tables", "superglue"]
+    assert main([*flags, "--out", str(tmp_path / "elsewhere")]) == 0
+    assert "| 50.0 (1)" in (tmp_path / "elsewhere" / "superglue.md").read_text()
+    monkeypatch.setattr(render_module, "COMMITTED", results.resolve())
+    assert main([*flags, "--out", str(tmp_path / "committed")]) == 0
+    text = (tmp_path / "committed" / "superglue.md").read_text()
+    assert "50.0" not in text and "| minilm | ptv2 |" in text  # the other rows stay
+    assert "left out 2 row(s) of a random-weight backbone or trainer=smoke" in capsys.readouterr().err
