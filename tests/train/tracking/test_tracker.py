@@ -119,6 +119,7 @@ def test_a_sweep_groups_its_runs_in_every_backend(tmp_path, ptune, write_samples
     client = mlflow_tracking.MlflowClient(tracking_uri=f"sqlite:///{outputs}/mlflow.db")
     experiment = client.get_experiment_by_name(f"ptune/{sweep}")
     assert sorted(run.info.run_name for run in client.search_runs([experiment.experiment_id])) == identifiers
+    # deferred: test_wandb skips itself without wandb, which would skip this whole module at import
     from tests.train.tracking.test_wandb import records
 
     groups = {record.run.run_group for path in outputs.glob("wandb/offline-run-*/run-*.wandb")
