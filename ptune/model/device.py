@@ -46,7 +46,7 @@ def autocast_dtype(precision: str, device: torch.device) -> torch.dtype | None:
     if precision in ("auto", "bf16"):
         if not bf16:
             raise ConfigError(f"trainer.precision=bf16: {device.type} device {device} has no native bf16 "
-                             "(CPUs need AVX-512 BF16 or AMX); use trainer.precision=fp32 or auto")
+                              "(CPUs need AVX-512 BF16 or AMX); use trainer.precision=fp32 or auto")
         return torch.bfloat16
     if precision != "fp16":  # a composed config cannot get here; a script's plain string can
         raise ConfigError(f"trainer.precision={precision!r}: expected auto, fp32, bf16 or fp16")

@@ -1,7 +1,7 @@
 """The bootstrap arithmetic behind ptune/reports/stats.py: resampled scores, intervals, p-values, Holm, P(improvement).
 
     scores = replicate_scores([units_a, units_b], 10_000, seed=0)   # runs x B, one example draw shared by the runs
-    cell = seed_mix(scores, 10_000, rng)                             # B: seeds drawn with replacement per replicate
+    cell = seed_mix(scores, draw_rng(0, cell_key))                   # B: seeds drawn with replacement per replicate
     interval(cell_a - cell_b), two_sided_p(cell_a - cell_b), holm([p1, p2, ...])
 
 Replicate b draws U units with replacement (a B x U matrix of counts, multinomial), so a run's resampled score is its

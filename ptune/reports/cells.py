@@ -46,16 +46,19 @@ def line_cells(key: tuple, runs: list[Row], spec: TableSpec) -> list[Cell | None
     """The cells of one table line, one per column (None where the line has no run of the column's task)."""
     cells = []
     for column in spec.columns:
-        by_config: dict[str, list[Row]] = {}
-        for row in runs:
-            if row.task == column.task:
-                by_config.setdefault(config_digest(row), []).append(row)
-        if not by_config:
-            cells.append(None)
-            continue
-        chosen, *others = sorted(by_config, key=lambda digest: (-len(by_config[digest]), digest))
-        cells.append(Cell(*key, column, by_config[chosen], [row for digest in others for row in by_config[digest]]))
+        found = [row for row in runs if row.task == column.task]
+        cells.append(Cell(*key, column, *shown_configuration(found)) if found else None)
     return cells
+
+
+def shown_configuration(runs: list[Row]) -> tuple[list[Row], list[Row]]:
+    """(the runs of the configuration a cell shows, the runs of the others it hides): the configuration with the
+    most seeds; ties by digest, so that the choice never looks at the scores. `runs`: at least one."""
+    by_config: dict[str, list[Row]] = {}
+    for row in runs:
+        by_config.setdefault(config_digest(row), []).append(row)
+    chosen, *others = sorted(by_config, key=lambda digest: (-len(by_config[digest]), digest))
+    return by_config[chosen], [row for digest in others for row in by_config[digest]]
 
 
 def table_cells(spec: TableSpec, rows: list[Row]) -> list[Cell]:

@@ -11,8 +11,9 @@ A run id is a hash of the experiment's config, so the committed row with the sam
 command run earlier (on the machine and commit its provenance names). With --runs / --against: both cells (mean,
 std, n, 95% interval from the two-level bootstrap, trivial baseline) and the first set against the second, paired
 on the same examples (delta, its interval, p, verdict, within --margin points), from the runs' saved predictions
-(ptune/reports/stats.py; docs/statistics.md). Each set is one task's runs; default split dev, the task's primary
-metric.
+(ptune/reports/stats.py; docs/statistics.md). Each set is the seeds of one task's configuration: where the ids
+match runs of several settings, those of the configuration with the most seeds, as a table cell; the rest are listed
+as left out. Default split dev, the task's primary metric.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import argparse
 from pathlib import Path
 
 from ptune.errors import ConfigError
+from ptune.reports.cells import shown_configuration
 from ptune.reports.labels import method_rank
 from ptune.reports.markdown import markdown_table
 from ptune.reports.stats import Settings, compare_runs
@@ -48,8 +50,10 @@ def compare_table(rows: list[Row], committed: dict[str, Row]) -> str:
     return markdown_table(HEADER, lines)
 
 
-def select(rows: list[Row], patterns: str, where: Path) -> list[Row]:
-    """The rows whose run id is one of the comma-separated `patterns` or starts with one."""
+def select(rows: list[Row], patterns: str, where: Path) -> tuple[list[Row], list[Row]]:
+    """(the runs compared, the runs left out) of the rows whose run id is one of the comma-separated `patterns` or
+    starts with one: the seeds of one configuration, chosen as a table cell chooses it (the most seeds), so that a
+    prefix that also matches runs of other settings (another trainer, preset or lr) never pools them as seeds."""
     wanted = [pattern.strip() for pattern in patterns.split(",") if pattern.strip()]
     found = [row for row in rows if any(row.run_id.startswith(pattern) for pattern in wanted)]
     if not found:
@@ -57,7 +61,8 @@ def select(rows: list[Row], patterns: str, where: Path) -> list[Row]:
     if len({row.task for row in found}) != 1:
         raise ConfigError(f"{patterns!r} selects runs of several tasks {sorted({row.task for row in found})}; "
                           "name one task's runs")
-    return sorted(found, key=lambda row: row.run_id)
+    shown, hidden = shown_configuration(found)
+    return sorted(shown, key=lambda row: row.run_id), sorted(hidden, key=lambda row: row.run_id)
 
 
 def interval_text(cell: dict) -> str:
@@ -66,9 +71,11 @@ def interval_text(cell: dict) -> str:
 
 
 def stats_report(args) -> str:
-    sides = []
+    sides, left_out = [], []
     for patterns, where in ((args.runs, args.results), (args.against, args.against_results or args.results)):
-        sides.append((select(completed_rows(where), patterns, where), where))
+        shown, hidden = select(completed_rows(where), patterns, where)
+        sides.append((shown, where))
+        left_out += [row.run_id for row in hidden]
     (method, method_dir), (reference, reference_dir) = sides
     if method[0].task != reference[0].task:
         raise ConfigError(f"the two sets are runs of different tasks: {method[0].task}, {reference[0].task}")
@@ -84,6 +91,9 @@ def stats_report(args) -> str:
              for side, cell in zip(("runs", "against"), cells)]
     out = [f"{column.task} {column.split} {metric}: {settings.replicates} bootstrap replicates (seed {settings.seed})",
            "", markdown_table(["set", "method", "n", "mean", "std", "95% interval", "trivial baseline", "runs"], lines)]
+    if left_out:
+        out += ["", "Left out, runs of other settings than the configuration with the most seeds (as a table cell "
+                "leaves them out): " + ", ".join(left_out)]
     if comparison is None:
         out += ["", "No paired comparison: the two sets were not scored on the same examples, or a run's predictions "
                 "could not be read" + "".join(f"\n  {run}: {reason}" for run, reason in sorted(why.items()))]

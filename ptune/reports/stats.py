@@ -126,6 +126,11 @@ def compare(cell: dict, reference: dict, deltas: np.ndarray, settings: Settings)
             "p": number(two_sided_p(deltas), 5), "p_holm": None, "verdict": None, "within_margin": margin}
 
 
+def verdict(p: float, delta: float, alpha: float) -> str:
+    """better / worse where `p` (Holm's, in a table) is below `alpha`, else no difference."""
+    return "no difference" if p >= alpha else "better" if delta > 0 else "worse"
+
+
 def table_stats(specs: list[TableSpec], rows: list[Row], results_dir: Path, settings: Settings = Settings(),
                 data_dir=None, left_out: dict | None = None) -> dict:
     """stats.json's content for the tables `specs` render from `rows` (see the module's docstring); `left_out`
@@ -155,8 +160,7 @@ def table_stats(specs: list[TableSpec], rows: list[Row], results_dir: Path, sett
                 mine.append(compare(entry, described, replicates[id(cell)] - replicates[id(reference)], settings))
         for comparison, adjusted in zip(mine, holm([c["p"] for c in mine])):
             comparison["p_holm"] = number(adjusted, 5)
-            comparison["verdict"] = ("no difference" if adjusted >= settings.alpha
-                                     else "better" if comparison["delta"] > 0 else "worse")
+            comparison["verdict"] = verdict(adjusted, comparison["delta"], settings.alpha)
         comparisons += mine
     return {"version": VERSION, "bootstrap": {"replicates": settings.replicates, "seed": settings.seed,
                                               "reference": settings.reference, "margin": settings.margin,
@@ -182,8 +186,7 @@ def compare_runs(method: list[Row], reference: list[Row], column: Column, folder
         comparison = compare(described[0], described[1], draws[0] - draws[1], settings)
         comparison["reference"] = described[1]["method"]
         comparison["p_holm"] = comparison["p"]  # one comparison: nothing to correct for
-        comparison["verdict"] = ("no difference" if comparison["p"] >= settings.alpha
-                                 else "better" if comparison["delta"] > 0 else "worse")
+        comparison["verdict"] = verdict(comparison["p"], comparison["delta"], settings.alpha)
     return described, comparison, engine.reader.why
 
 

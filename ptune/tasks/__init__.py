@@ -3,7 +3,8 @@ and one subpackage per benchmark (superglue/, tagging/, qa/). Importing this pac
 every module below this folder (each registers its tasks) the first time it is read, so that the config layer reads
 the schemas before torch is imported.
 
-Layer: imports ptune.errors and ptune.registry only (never model, config, store, train, reports, sweeps).
+Layer: imports ptune.errors, ptune.registry and ptune.hub_access only (never model, config, store, train,
+reports, sweeps).
 """
 import importlib
 import pkgutil

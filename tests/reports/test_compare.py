@@ -1,6 +1,8 @@
 """`ptune compare --runs A --against B`: any two sets of runs compared as the tables' statistics compare them."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from ptune.errors import ConfigError
@@ -41,3 +43,25 @@ def test_a_set_of_other_examples_is_not_paired_and_bad_selections_are_one_line_e
         main([str(results), "--runs", "conll03"])
     with pytest.raises(ConfigError, match="matches 'rte'"):
         main([str(results), "--runs", "rte", "--against", "conll03"])
+
+
+def test_runs_of_other_settings_that_the_prefix_matches_are_left_out_not_pooled_as_seeds(results, capsys,
+                                                                                           write_row):
+    """A prefix that also matches a run of another configuration (here trainer=demo) compares the configuration
+    with the most seeds, as its table cell does, and lists the other run as left out: the same cells and the same
+    comparison as without that run."""
+    args = [str(results), "--runs", "conll03-minilm-ptv2", "--against", "conll03-minilm-finetune", "--split",
+            "test", "--bootstrap", "500"]
+    assert main(args) == 0
+    alone = capsys.readouterr().out
+    extra = write_run(write_row, results, "conll03", "ptv2", 3, 40)  # far worse: pooled, it would move the mean
+    row_file = results / "runs" / extra / "row.json"
+    row = json.loads(row_file.read_text())
+    row["config"]["trainer"]["name"] = "demo"
+    row_file.write_text(json.dumps(row))
+    assert main(args) == 0
+    with_extra = capsys.readouterr().out
+    note = ("\n\nLeft out, runs of other settings than the configuration with the most seeds (as a table cell leaves "
+            f"them out): {extra}")
+    assert "Left out" not in alone and note in with_extra
+    assert with_extra.replace(note, "") == alone

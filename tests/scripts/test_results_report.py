@@ -106,7 +106,8 @@ def test_the_summary_says_which_gaps_are_real_and_which_cells_are_at_chance(tmp_
     text = results_report.summary(rows, stats)
     assert ("| RTE | accuracy | 277 | 52.7 | 62.0 [56.0, 68.0] | 50.0 [44.0, 56.0] † | 56.0 [50.0, 61.0] † |"
             in text)
-    assert "- **Gaps told from noise** (Holm p < 0.05; delta against finetune [95%]): RTE ptv2 -6.0 [-9.0, -3.0]" in text
+    assert ("- **Gaps told from noise** (Holm p < 0.05; delta against finetune [95%]): RTE ptv2 -6.0 [-9.0, -3.0]"
+            in text)
     assert "**No gap told from noise** against finetune: RTE: prompt." in text
     assert "before Holm's correction for the table's many comparisons: RTE prompt -12.0 [-20.0, -1.0] (p 0.04" in text
     assert "- **At chance** (the interval does not clear the trivial baseline): RTE: prompt, ptv2." in text

@@ -8,7 +8,8 @@ What resume needs lives in <paths.output_dir>/state/<run id>/tracking.json, besi
 backend's handle (MLflow run id, W&B run id, TensorBoard / CSV folder) and, per metric, the last step logged. A
 resumed run reopens the same tracked runs and skips any metric at a step it already logged (a run that crashed
 after its last saved state repeats those steps bit for bit), so no step is logged twice. A backend that raises
-logs one warning and is dropped; the run goes on. Only the main rank tracks.
+logs one warning and is dropped, and so is a tracking.json that cannot be written; the run goes on. Only the main
+rank tracks.
 """
 from __future__ import annotations
 
@@ -46,7 +47,7 @@ class Tracker:
             return
         self._each("log", step, fresh)
         steps.update(dict.fromkeys(fresh, step))
-        write_json_atomic(self.sidecar, self.record)
+        self.save()
 
     def finish(self, folder: Path, row) -> None:
         """A completed run: its row's best and last metrics (dev/best/<metric>, test/best/<metric>, ...), then the row
@@ -63,6 +64,17 @@ class Tracker:
         """A stopped or failed run: close every backend and keep what a resume needs to reopen them."""
         self._each("finish", None, status)
         self.backends = {}
+
+    def save(self) -> None:
+        """Write tracking.json; where it cannot be written, warn once and go on without it (a resume may then log a
+        step again): like a backend, the record is never worth a run, least of all one whose row is published."""
+        if self.sidecar is None:
+            return
+        try:
+            write_json_atomic(self.sidecar, self.record)
+        except OSError as error:
+            log.warning("logger: cannot write %s (%s); the run goes on without it", self.sidecar, error)
+            self.sidecar = None
 
     def _each(self, method: str, *args) -> None:
         for name, backend in list(self.backends.items()):
@@ -97,7 +109,7 @@ def start(cfg, run_id: str, resuming: bool, main: bool = True) -> Tracker:
         except Exception as error:
             log.warning("logger %s could not start (%s: %s); the run goes on without it", name,
                         type(error).__name__, error)
-    write_json_atomic(sidecar, tracker.record)
+    tracker.save()
     return tracker
 
 

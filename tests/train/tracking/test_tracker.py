@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -119,8 +120,40 @@ def test_a_sweep_groups_its_runs_in_every_backend(tmp_path, ptune, write_samples
     client = mlflow_tracking.MlflowClient(tracking_uri=f"sqlite:///{outputs}/mlflow.db")
     experiment = client.get_experiment_by_name(f"ptune/{sweep}")
     assert sorted(run.info.run_name for run in client.search_runs([experiment.experiment_id])) == identifiers
+    # deferred: test_wandb skips itself without wandb, which would skip this whole module at import
     from tests.train.tracking.test_wandb import records
 
     groups = {record.run.run_group for path in outputs.glob("wandb/offline-run-*/run-*.wandb")
               for record in records(path) if record.WhichOneof("record_type") == "run"}
     assert groups == {sweep}
+
+
+class Recording(Backend):
+    """A backend that keeps what it is sent."""
+
+    def __init__(self):
+        self.logged, self.finished = [], []
+
+    def log(self, step, metrics):
+        self.logged.append((step, metrics))
+
+    def finish(self, folder, status):
+        self.finished.append(status)
+
+
+def test_a_tracking_record_that_cannot_be_written_warns_once_and_fails_nothing(tmp_path, caplog):
+    """tracking.json on a disk that refuses it (here: under a file): the metrics still reach the backend and the
+    completed run's finish goes through (its row is published by then), with one warning."""
+    (tmp_path / "file").write_text("")
+    backend = Recording()
+    tracker = tracking.Tracker({"recording": backend}, wanted=True, sidecar=tmp_path / "file" / "tracking.json")
+    row = SimpleNamespace(metrics={"dev": {"best": {"accuracy": 61.0}}}, best_epoch=2)
+    with caplog.at_level(logging.WARNING):
+        tracker.log(3, {"train/loss": 0.5})
+        tracker.log(6, {"train/loss": 0.4})
+        tracker.finish(tmp_path, row)
+    assert backend.logged == [(3, {"train/loss": 0.5}), (6, {"train/loss": 0.4}),
+                              (6, {"dev/best/accuracy": 61.0, "best_epoch": 2.0})]
+    assert backend.finished == ["completed"]
+    [warning] = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warning.startswith(f"logger: cannot write {tmp_path / 'file' / 'tracking.json'}")
