@@ -15,11 +15,13 @@ import os
 import sys
 from pathlib import Path
 
+from ptune.errors import ConfigError
 from ptune.reports.figures import write_delta_figures, write_figures
 from ptune.reports.reference import default_reference_dir
 from ptune.reports.stats import Settings, table_stats, write_stats
 from ptune.reports.table_specs import load_table_specs
 from ptune.reports.tables import write_tables
+from ptune.reports.units import NO_GOLD
 from ptune.store.find import completed_rows
 from ptune.store.row import Row
 
@@ -60,6 +62,11 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings(args.bootstrap, args.bootstrap_seed, args.reference_method, args.margin)
         left_out: dict[str, str] = {}
         stats = table_stats(load_table_specs(), rows, args.results, settings, args.data_dir, left_out)
+        no_gold = sorted(run for run, why in left_out.items() if why.startswith(NO_GOLD))
+        if no_gold and args.results.resolve() == COMMITTED and out.resolve() == COMMITTED / "tables":
+            raise ConfigError(f"the committed tables need the task data for gold labels, and {len(no_gold)} run(s) "
+                              f"have none at hand (e.g. {no_gold[0]}: {left_out[no_gold[0]]}); run from the project "
+                              "folder beside ../shared/data, or pass --data-dir DIR (or --out DIR to write elsewhere)")
         print(f"wrote {write_stats(stats, out / 'stats.json')}")
         for run_id, why in sorted(left_out.items()):
             print(f"statistics: {run_id} left out: {why}", file=sys.stderr)

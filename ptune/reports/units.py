@@ -39,6 +39,7 @@ from ptune.tasks.superglue.reading import MultiRC, ReCoRD
 from ptune.tasks.superglue.task import SuperGlueTask
 
 KINDS = ("mean", "f1", "macro")
+NO_GOLD = "no gold labels"  # a run left out for want of task data (refused on the committed tables: render.py)
 TOLERANCE = 1e-6  # percent: what float summation may move a recorded score by
 
 
@@ -180,7 +181,7 @@ class Reader:
                 self.examples[key] = (task, task.examples(split) if task else None)
             except (DataError, OSError) as error:  # a data folder without this task's files: no gold at hand
                 self.examples[key] = (task, None)
-                self.why[row.run_id] = f"no gold labels: {error}"
+                self.why[row.run_id] = f"{NO_GOLD}: {error}"
         return self.examples[key]
 
     def units(self, row: Row, split: str, metric: str) -> Units | None:
@@ -192,7 +193,7 @@ class Reader:
         elif row.config.get("task", {}).get("impl") in TASK_SCHEMAS.names():
             task, examples = self.gold(row, split)
             if examples is None:
-                self.why.setdefault(row.run_id, "no task data at hand for its gold labels (pass --data-dir)")
+                self.why.setdefault(row.run_id, f"{NO_GOLD}: no task data at hand (pass --data-dir)")
                 return None
             if isinstance(task, SquadTask):
                 found = squad_units(task, examples, folder, metric)

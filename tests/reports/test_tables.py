@@ -1,12 +1,14 @@
 """`ptune table`: cells worked out by hand from rows written here, the published numbers, the table definitions."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
 from ptune.config.compose import config_dir
+from ptune.errors import ConfigError
 from ptune.reports import render as render_module
 from ptune.reports.reference import (
     UNSPECIFIED_MODEL,
@@ -23,6 +25,7 @@ from ptune.store.row import Row
 TASK_FILES = {path.stem: path for path in (config_dir() / "task").glob("*.yaml")}
 SPECS = {spec.name: spec for spec in load_table_specs()}
 REFERENCE_DIR = Path(__file__).resolve().parents[2] / "results" / "reference"
+COMMITTED_RUNS = REFERENCE_DIR.parent / "runs"
 
 
 def table_row(task: str, model: str, method: str, seed: int, dev: dict | None, psl: int | None = 16,
@@ -261,3 +264,18 @@ def test_the_committed_tables_leave_out_random_weight_and_smoke_rows(results, wr
     text = (tmp_path / "committed" / "superglue.md").read_text()
     assert "50.0" not in text and "| minilm | ptv2 |" in text  # the other rows stay
     assert "left out 2 row(s) of a random-weight backbone or trainer=smoke" in capsys.readouterr().err
+
+
+def test_the_committed_tables_are_not_rewritten_without_the_task_data_for_gold_labels(tmp_path, monkeypatch):
+    """Run where ../shared/data is not at hand, `ptune table` would write the committed tables without their SuperGLUE
+    intervals: it refuses (exit 2 via ConfigError) before writing anything; --data-dir or --out elsewhere goes on."""
+    committed = tmp_path / "results"
+    for run in sorted((COMMITTED_RUNS).glob("rte-minilm-finetune-s*"))[:2]:
+        shutil.copytree(run, committed / "runs" / run.name)
+    monkeypatch.setattr(render_module, "COMMITTED", committed.resolve())
+    monkeypatch.chdir(tmp_path)  # the rows recorded ../shared/data: not beside this folder
+    flags = ["--results", str(committed), "--no-figures", "--tables", "superglue", "--bootstrap", "200"]
+    with pytest.raises(ConfigError, match="the committed tables need the task data for gold labels"):
+        main(flags)
+    assert not (committed / "tables").exists()
+    assert main([*flags, "--out", str(tmp_path / "elsewhere")]) == 0
