@@ -1,7 +1,8 @@
 """logger=tensorboard: event files in <dir>/<sweep>/<run id>/ (`tensorboard --logdir outputs/tensorboard`).
 
 A sweep's runs are folders side by side, so their curves overlay; a resumed run writes a new event file in the
-same folder, from the step where it stopped.
+same folder, from the step where it stopped; a run started afresh (the same run id run again) replaces the folder's
+event files.
 """
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ class TensorBoardBackend(Backend):
         from torch.utils.tensorboard import SummaryWriter
 
         folder = Path(self.run.reopen["folder"]) if self.run.reopen else run_folder(self.run)
+        if not self.run.reopen:  # the run id run afresh: its new curve replaces the old, as its new row does
+            for old in folder.glob("events.out.tfevents.*"):
+                old.unlink()
         self.writer = SummaryWriter(str(folder), flush_secs=10)
         if not self.run.reopen:
             config = yaml.safe_dump(self.run.config, sort_keys=False)

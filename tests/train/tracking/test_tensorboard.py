@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from ptune.train.tracking.base import RunInfo
+from ptune.train.tracking.tensorboard import TensorBoardBackend
 from tests.train.tracking.conftest import EPOCH_ENDS, TRAIN_STEPS
 
 event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.event_accumulator")
@@ -27,3 +29,15 @@ def test_the_event_files_hold_train_loss_and_dev_metrics_at_their_steps_once(tra
     [final] = events.Scalars("dev/best/accuracy")
     assert (final.step, final.value) == (EPOCH_ENDS[-1], pytest.approx(tracked.row.score()))
     assert "config/text_summary" in events.Tags()["tensors"]
+
+
+def test_a_run_started_afresh_replaces_the_event_files_of_its_run_id(tmp_path):
+    """The same run id run again (not resumed): its curve replaces the old one, as its row does; no step twice."""
+    run = RunInfo("rte-x", {"seed": 1}, None, {"dir": str(tmp_path)}, None)
+    for value in (1.0, 2.0):
+        backend = TensorBoardBackend(run)
+        backend.start()
+        backend.log(3, {"train/loss": value})
+        backend.finish(None, "completed")
+    events = event_accumulator.EventAccumulator(str(tmp_path / "rte-x"), purge_orphaned_data=False).Reload()
+    assert [(e.step, e.value) for e in events.Scalars("train/loss")] == [(3, 2.0)]
