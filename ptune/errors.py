@@ -62,8 +62,9 @@ class CheckpointError(PtuneError, ValueError):
 
 
 class SetupError(PtuneError):
-    """What a run needs before it starts is missing or unusable: a folder it cannot write, a device or precision
-    this machine lacks, a model folder, a saved state to resume (ptune/train/preflight.py checks them all)."""
+    """What a run needs before it starts is missing or unusable: a folder it cannot write, a device this machine
+    lacks, a model folder, a saved state to resume (ptune/train/preflight.py checks them all; a precision the device
+    cannot run is a ConfigError, of the same exit code)."""
 
     exit_code = 2
 
