@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 from bench_report import update_readme  # noqa: E402  (one section-rewriting rule for the README)
 
-from ptune.reports.labels import METHOD_ORDER, config_digest  # noqa: E402
+from ptune.reports.cells import shown_configuration  # noqa: E402
+from ptune.reports.labels import METHOD_ORDER  # noqa: E402
 from ptune.reports.markdown import markdown_table  # noqa: E402
 from ptune.reports.tables import format_cell, format_percent, selection_cell  # noqa: E402
 from ptune.store.find import completed_rows  # noqa: E402
@@ -44,13 +45,12 @@ def is_final(row: Row) -> bool:
 
 
 def cells(rows: list[Row]) -> dict[tuple[str, str], list[Row]]:
-    """(method, task) -> the runs of its configuration with the most seeds (ties: by digest, never by score)."""
-    by_config: dict[tuple[str, str], dict[str, list[Row]]] = {}
+    """(method, task) -> the runs of its configuration with the most seeds, chosen as a table cell chooses them."""
+    by_cell: dict[tuple[str, str], list[Row]] = {}
     for row in rows:
         if is_final(row) and row.task in TASKS:
-            by_config.setdefault((row.method, row.task), {}).setdefault(config_digest(row), []).append(row)
-    return {key: found[min(found, key=lambda digest: (-len(found[digest]), digest))]
-            for key, found in by_config.items()}
+            by_cell.setdefault((row.method, row.task), []).append(row)
+    return {key: shown_configuration(found)[0] for key, found in by_cell.items()}
 
 
 def layout(found: dict) -> tuple[list[str], list[str], dict[str, str]]:

@@ -21,10 +21,10 @@ import statistics
 from pathlib import Path
 
 from ptune.reports.labels import config_digest, method_rank, setting_label
+from ptune.reports.spans import flat_span_counts, read_tags
 from ptune.store.find import run_path
 from ptune.store.row import Row
-from ptune.tasks.tagging.metrics import f1_with_standard_error
-from ptune.tasks.tagging.task import read_predictions
+from ptune.tasks.tagging.metrics import f1_of_counts
 
 BAR_KINDS = {"std": "bars: the seeds' standard deviation",
              "se": "one seed: ±1 standard error of one dev evaluation (binomial)",
@@ -76,7 +76,8 @@ def add_f1_standard_errors(points: list[dict], results_dir: Path) -> None:
             continue
         path = run_path(results_dir, point["run_ids"][0]) / "predictions" / "dev" / "dev.conll"
         if path.is_file():
-            f1, standard_error = f1_with_standard_error(*read_predictions(path))
+            counts = flat_span_counts(*read_tags(path), strict=True)  # numpy: far quicker than seqeval per sentence
+            f1, standard_error = f1_of_counts([(int(right), int(found + gold)) for right, found, gold in counts])
             if abs(f1 - point["mean"]) < 1e-6:  # else the file is not what the row scored: no bar
                 point["f1_standard_error"] = standard_error
 

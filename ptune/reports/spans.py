@@ -56,7 +56,7 @@ def flat_span_counts(gold: np.ndarray, predicted: np.ndarray, offsets: np.ndarra
 def read_tags(path: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(gold, predicted, offsets) of a file `write_predictions` wrote ("word gold predicted" lines, a blank line
     after each sentence; a word holds no space): the tags of every sentence followed by one "O", and where each
-    sentence starts in them. Sentences without words are skipped, as `read_predictions` skips them."""
+    sentence starts in them. Sentences without words are skipped."""
     raw = path.read_bytes()
     lengths = np.array([block.strip(b"\n").count(b"\n") + 1 for block in raw.split(b"\n\n") if block.strip()])
     columns = np.array(raw.split()).reshape(-1, 3)

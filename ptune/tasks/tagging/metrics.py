@@ -3,6 +3,7 @@
     entity_scores([["B-PER", "I-PER", "O"]], [["B-PER", "O", "O"]])  -> {"precision": 0.0, "recall": 0.0, "f1": 0.0}
     conlleval_scores(gold, predicted)  -> {"precision_conlleval", "recall_conlleval", "f1_conlleval"}
     f1_with_standard_error(gold, predicted)  -> (f1, its standard error over sentences)
+    f1_of_counts([(2 correct, predicted + gold) per sentence])  -> the same, from entity counts
 
 An entity counts as right only if its type and both boundaries match. The two readings differ on ill-formed
 predictions: strict IOB2 mode (`entity_scores`, ptune's `f1`) reads a predicted I-X that does not continue a
@@ -60,7 +61,11 @@ def f1_with_standard_error(gold: list[list[str]], predicted: list[list[str]]) ->
     F1 = sum(2 correct) / sum(predicted + gold) is a ratio of sentence totals, whose variance the delta method
     gives as var(2 correct - F1 (predicted + gold)) / (n mean(predicted + gold)^2). Percentages."""
     spans = [(entity_spans(g), entity_spans(p)) for g, p in zip(gold, predicted, strict=True)]
-    counts = [(2 * len(g & p), len(g) + len(p)) for g, p in spans]
+    return f1_of_counts([(2 * len(g & p), len(g) + len(p)) for g, p in spans])
+
+
+def f1_of_counts(counts: list[tuple[int, int]]) -> tuple[float, float]:
+    """`f1_with_standard_error` of per-sentence (2 correct, predicted + gold) entity counts."""
     found = sum(entities for _, entities in counts)
     if not found or len(counts) < 2:
         return 0.0, 0.0

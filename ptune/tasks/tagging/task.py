@@ -145,10 +145,3 @@ class TaggingTask(Task):
                         handle.write(f"{'_'.join(word.split()) or '_'} {tag} {guess}\n")
                     handle.write("\n")
         return path
-
-
-def read_predictions(path: Path) -> tuple[list[list[str]], list[list[str]]]:
-    """(gold, predicted) tags per sentence from a file `write_predictions` wrote."""
-    sentences = [block.splitlines() for block in Path(path).read_text(encoding="utf-8").split("\n\n") if block.strip()]
-    return ([[line.split(" ")[1] for line in lines] for lines in sentences],
-            [[line.split(" ")[2] for line in lines] for lines in sentences])
