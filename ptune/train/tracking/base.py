@@ -48,5 +48,8 @@ BACKENDS: Registry[type[Backend]] = Registry("logger")
 
 
 def run_folder(run: RunInfo) -> Path:
-    """<settings.dir>/<sweep>/<run id>: a folder per run, a sweep's runs side by side (their curves overlay)."""
+    """<settings.dir>/<sweep>/<run id>: a folder per run, a sweep's runs side by side (their curves overlay); when
+    reopening, the folder the run started in (run.reopen["folder"], as the backend's start returned it)."""
+    if run.reopen:
+        return Path(run.reopen["folder"])
     return Path(run.settings["dir"]) / (run.group or "") / run.run_id

@@ -16,7 +16,7 @@ from ptune.train.tracking.base import BACKENDS, Backend, run_folder
 @BACKENDS.register("csv")
 class CsvBackend(Backend):
     def start(self) -> dict:
-        folder = Path(self.run.reopen["folder"]) if self.run.reopen else run_folder(self.run)
+        folder = run_folder(self.run)
         folder.mkdir(parents=True, exist_ok=True)
         self.file = folder / "metrics.csv"
         if not self.run.reopen:

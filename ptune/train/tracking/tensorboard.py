@@ -19,7 +19,7 @@ class TensorBoardBackend(Backend):
         # deferred: tensorboard, which torch's writer needs, is the optional `tracking` extra
         from torch.utils.tensorboard import SummaryWriter
 
-        folder = Path(self.run.reopen["folder"]) if self.run.reopen else run_folder(self.run)
+        folder = run_folder(self.run)
         if not self.run.reopen:  # the run id run afresh: its new curve replaces the old, as its new row does
             for old in folder.glob("events.out.tfevents.*"):
                 old.unlink()

@@ -9,9 +9,8 @@ import pytest
 from ptune.config.compose import compose
 from ptune.store.row import Row
 from ptune.train import resume, runner
-from tests.helpers import SMOKE
+from tests.helpers import SMOKE, sigterm_at_step
 from tests.samples import write_rte
-from tests.train.test_resume import sigterm_at_step
 
 # 20 RTE examples in batches of 2: 10 optimizer steps an epoch, 2 epochs; train logs every 3 steps
 TRAIN_STEPS = [3, 6, 9, 12, 15, 18]

@@ -17,12 +17,12 @@ import pytest
 from ptune.config.compose import config_dir
 from ptune.registry import UnknownNameError
 from ptune.store.run_id import run_id
-from ptune.train import loop, runner
+from ptune.train import runner
 from ptune.train.tracking import BACKENDS
 from ptune.train.tracking import csv as csv_backend
 from ptune.train.tracking import tracker as tracking
 from ptune.train.tracking.base import Backend
-from tests.helpers import SMOKE
+from tests.helpers import SMOKE, at_training_batch
 from tests.train.tracking.conftest import EPOCH_ENDS, TRAIN_STEPS
 
 
@@ -79,18 +79,12 @@ def test_a_failing_backend_warns_once_and_the_run_goes_on(make_cfg, tmp_path, wr
 def test_a_crash_after_the_last_saved_state_logs_no_step_twice(make_cfg, tmp_path, write_rte, monkeypatch):
     """A run that fails at step 17 (its state saved at step 10, steps 12 and 15 logged), resumed: the resumed run
     computes 11-17 again and logs them no second time."""
-    calls, original = Counter(), loop.collate
-
-    def collate(features, pad_id):
-        if features and "labels" in features[0] and runner.torch.is_grad_enabled():
-            calls["train"] += 1
-            if calls["train"] == 17:
-                raise RuntimeError("the machine went away")
-        return original(features, pad_id)
+    def crash():
+        raise RuntimeError("the machine went away")
 
     overrides = (*SMOKE, "method=ptv2", f"data_dir={write_rte(tmp_path)}", "trainer.epochs=2", "trainer.batch_size=2",
                  "trainer.max_train_examples=null", "trainer.log_every=3", "logger=csv")
-    monkeypatch.setattr(loop, "collate", collate)
+    at_training_batch(monkeypatch, 17, crash)
     with pytest.raises(RuntimeError, match="went away"):
         runner.execute(make_cfg(*overrides))
     monkeypatch.undo()
