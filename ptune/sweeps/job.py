@@ -27,7 +27,7 @@ from ptune.store import find
 from ptune.store.run_id import run_id
 from ptune.store.write import write_json_atomic
 from ptune.sweeps import gpu_slots
-from ptune.sweeps.callbacks import OUTCOME_FILE
+from ptune.sweeps.callbacks import OUTCOME_FILE, RunFailed
 
 log = logging.getLogger(__name__)
 register()  # the config schemas, before Hydra composes
@@ -68,15 +68,6 @@ def run_job(cfg) -> float:
     if int(os.environ.get("RANK", "0")) == 0:
         write_json_atomic(Path(hydra_cfg.runtime.output_dir) / OUTCOME_FILE, outcome)
     return next(iter(outcome.get("dev", {}).values()), math.nan)
-
-
-class RunFailed(BaseException):
-    """A single run's error, carried past Hydra's job wrapper, which catches an Exception only to log "Error executing
-    job with overrides: [...]" and raise it again: `ptune run` re-raises `error` and prints its one line alone."""
-
-    def __init__(self, error: Exception):
-        super().__init__(str(error))
-        self.error = error
 
 
 def checked_run(cfg, identifier: str | None = None):
