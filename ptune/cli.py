@@ -88,8 +88,7 @@ def one_line(message: str) -> str:
 def dispatch(command: str, rest: list[str]) -> int:
     """Run one command; its module is imported only here (see the imports above)."""
     if command == "run":
-        from ptune.sweeps.callbacks import JobRefused
-        from ptune.sweeps.job import RunFailed
+        from ptune.sweeps.callbacks import JobRefused, RunFailed
         from ptune.sweeps.job import main as run_main
 
         # Hydra then re-raises errors instead of printing its own report, so that report() words them.
@@ -103,8 +102,6 @@ def dispatch(command: str, rest: list[str]) -> int:
             reported = report(refused.error)
             if reported is None:
                 raise refused.error from None  # not a config error: a bug, with its traceback
-            if refused.job is None:  # a single run
-                raise ConfigError(reported[0]) from refused.error
             where = f"sweep job #{refused.job} of {refused.count}" if refused.count else "the sweep's fixed part"
             raise ConfigError(f"{where} ({' '.join(refused.overrides)}): {reported[0]}; no job was started") \
                 from refused.error

@@ -69,12 +69,23 @@ def summary_lines(outcomes: list[dict]) -> list[str]:
     return lines
 
 
-class JobRefused(SystemExit):
-    """A run, or a sweep's job, whose config is wrong, found before any job started: `ptune run` prints `error` as
-    one line naming the sweep's job, exit 2. A SystemExit, because Hydra turns a callback's exceptions into
-    warnings. job None: a single run; count None: the fixed part of a sweep whose jobs are not known up front."""
+class RunFailed(BaseException):
+    """A single run's error, carried past Hydra: its job wrapper catches an Exception only to log "Error executing
+    job with overrides: [...]" and raise it again, and its callbacks' Exceptions become warnings. `ptune run`
+    re-raises `error` and prints its one line alone (raised by run_job, ptune/sweeps/job.py, and by CheckJobs
+    before a single run starts)."""
 
-    def __init__(self, job: int | None, count: int | None, overrides: list[str], error: Exception):
+    def __init__(self, error: Exception):
+        super().__init__(str(error))
+        self.error = error
+
+
+class JobRefused(SystemExit):
+    """A sweep's job whose config is wrong, found before any job started: `ptune run` prints `error` as one line
+    naming the job, exit 2. A SystemExit, because Hydra turns a callback's exceptions into warnings. count None: the
+    fixed part of a sweep whose jobs are not known up front."""
+
+    def __init__(self, job: int, count: int | None, overrides: list[str], error: Exception):
         super().__init__(2)
         self.job, self.count, self.overrides, self.error = job, count, overrides, error
 
@@ -107,7 +118,8 @@ def swept(jobs: list[list[str]], overrides: list[str]) -> list[str]:
 
 class CheckJobs(Callback):
     """Hydra callback: before a multirun starts any job, compose and check every job's config (see above); before
-    a single run starts, check its config (the task function would too, after Hydra's own error line)."""
+    a single run starts, check its config, before Hydra makes the run's folder and the runner loads torch (the
+    runner checks it again, for the runs no callback saw: from Python, an Optuna trial)."""
 
     def on_run_start(self, config, **kwargs) -> None:
         cfg = copy.deepcopy(config)  # the task function's config: the run's, without Hydra's node
@@ -116,7 +128,7 @@ class CheckJobs(Callback):
         try:
             validate(cfg)
         except Exception as error:  # noqa: BLE001 - `ptune run` words it (ptune/cli.py)
-            raise JobRefused(None, 1, list(config.hydra.overrides.task), error) from error
+            raise RunFailed(error) from error
 
     def on_multirun_start(self, config, config_name=None, **kwargs) -> None:
         jobs, complete = sweep_jobs(config)

@@ -4,9 +4,9 @@ In a multirun a failed job does not stop the others: `run_job` records the failu
 writes the job's outcome to outcome.json in the job's own Hydra folder (no file is shared between jobs), and
 returns NaN instead of raising; the `Summary` callback (ptune/sweeps/callbacks.py) then lists the outcomes.
 
-This module, and all it imports, loads no torch, transformers or datasets: the config is composed and checked
-(ptune/config/checks.py) before `run_job` imports the runner, so that a config error, `--help` or `--cfg job`
-answers in about the time Python and Hydra take to start (tests/test_cli.py holds it to that).
+This module, and all it imports, loads no torch, transformers or datasets: the config is composed, and checked
+(ptune/config/checks.py) by the CheckJobs callback, before `run_job` imports the runner, so that a config error,
+`--help` or `--cfg job` answers in about the time Python and Hydra take to start (tests/test_cli.py holds it to that).
 """
 from __future__ import annotations
 
@@ -21,14 +21,13 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from ptune.config.checks import validate
 from ptune.config.compose import config_dir
 from ptune.config.schema import register
 from ptune.store import find
 from ptune.store.run_id import run_id
 from ptune.store.write import write_json_atomic
 from ptune.sweeps import gpu_slots
-from ptune.sweeps.callbacks import OUTCOME_FILE
+from ptune.sweeps.callbacks import OUTCOME_FILE, RunFailed
 
 log = logging.getLogger(__name__)
 register()  # the config schemas, before Hydra composes
@@ -71,21 +70,12 @@ def run_job(cfg) -> float:
     return next(iter(outcome.get("dev", {}).values()), math.nan)
 
 
-class RunFailed(BaseException):
-    """A single run's error, carried past Hydra's job wrapper, which catches an Exception only to log "Error executing
-    job with overrides: [...]" and raise it again: `ptune run` re-raises `error` and prints its one line alone."""
-
-    def __init__(self, error: Exception):
-        super().__init__(str(error))
-        self.error = error
-
-
 def checked_run(cfg, identifier: str | None = None):
-    """The runner's run(cfg, identifier), after the config is checked: a config error is reported before torch and
-    transformers load. (The CheckJobs callback checked it already, before Hydra started the run or the sweep's
-    first job; this holds without it, and for an Optuna trial, whose values no one saw before.)"""
-    validate(cfg)
-    # deferred: the runner imports torch and transformers, which validate() needs not
+    """The runner's run(cfg, identifier), which checks the config first (validate). Imported only here: the CheckJobs
+    callback checked the config already, before Hydra started the run or the sweep's first job, so that a config
+    error is reported before torch and transformers load; an Optuna trial, whose values no one saw before, is
+    checked by run() itself."""
+    # deferred: the runner imports torch and transformers
     from ptune.train.runner import run
 
     return run(cfg, identifier)

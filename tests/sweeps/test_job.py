@@ -17,14 +17,16 @@ from omegaconf import OmegaConf, open_dict
 from omegaconf.errors import InterpolationResolutionError
 
 from ptune.config.compose import config_dir
+from ptune.config.schema import register
 from ptune.store import write
 from ptune.store.find import completed_rows
 from ptune.sweeps import gpu_slots
-from ptune.train import runner  # noqa: F401 (sweeps registers ${ptune_unset:...})
+from ptune.train import runner
 
 TINY = ("task=rte", "model=tiny-bert", "trainer=smoke")
 SHIPPED = sorted(p.stem for p in (config_dir() / "hydra" / "launcher").glob("*.yaml"))
 PLUGINS = ["joblib", "submitit_local", "submitit_slurm"]  # ptune[cluster], installed by make install
+register()  # the config schemas, for the tests that compose with Hydra itself (as ptune/sweeps/job.py does)
 
 
 def ptune(*args, env=None, timeout=300):
