@@ -16,6 +16,11 @@ import torch
 from ptune.config.compose import compose, config_dir
 from ptune.model.backbones import load_tokenizer
 from ptune.model.prompted import build_model
+from ptune.reports.stats import Settings, table_stats
+from ptune.reports.table_specs import load_table_specs
+from ptune.store.find import completed_rows, run_path
+from ptune.tasks.tagging.metrics import entity_scores
+from ptune.tasks.tagging.task import TaggingTask
 from ptune.train import loop
 
 TINY_MODELS = sorted(p.stem for p in (config_dir() / "model").glob("tiny-*.yaml"))
@@ -102,3 +107,34 @@ def at_training_batch(monkeypatch, step: int, act) -> None:
 def sigterm_at_step(monkeypatch, step: int) -> None:
     """Send this process a real SIGTERM when the runner pads its `step`-th training batch (counting from 1)."""
     at_training_batch(monkeypatch, step, lambda: os.kill(os.getpid(), signal.SIGTERM))
+
+
+# Tagging runs with predictions, for the statistics tests (tests/reports/test_stats.py, test_compare.py)
+GOLD = [["B-PER", "I-PER", "O", "B-LOC"], ["O", "B-ORG"], ["B-LOC", "O", "O"], ["B-PER", "O"]] * 10
+
+
+def guess(misses: int) -> list[list[str]]:
+    """GOLD with the first entity of the first `misses` sentences tagged O."""
+    return [["O" if i < misses and tag == sentence[0] else tag for tag in sentence] for i, sentence in
+            enumerate([list(s) for s in GOLD])]
+
+
+def write_tagging_run(write_row, results: Path, task: str, method: str, seed: int, misses: int) -> str:
+    """A completed tagging run whose dev and test predictions miss `misses` entities, with the F1 they give."""
+    predicted = guess(misses)
+    scores = entity_scores(GOLD, predicted)
+    psl = None if method == "finetune" else 16
+    run_id = f"{task}-minilm-{method}-s{seed}"
+    write_row(results, run_id=run_id, task=task, model="minilm", method=method, prompt_length=psl, seed=seed,
+              primary_metric="f1", metrics={split: {"best": scores} for split in ("dev", "test")},
+              params={"trainable_percent": 1.0},
+              config={"seed": seed, "prompt_length": psl, "method": {"name": method}, "task": {"name": task},
+                      "trainer": {"name": "default"}})
+    for split in ("dev", "test"):
+        predictions = [{"words": ["w"] * len(g), "gold": g, "predicted": p} for g, p in zip(GOLD, predicted)]
+        TaggingTask.write_predictions(None, predictions, run_path(results, run_id) / "predictions" / split, split)
+    return run_id
+
+
+def stats_of(results: Path, **settings) -> dict:
+    return table_stats(load_table_specs(), completed_rows(results), results, Settings(replicates=2000, **settings))

@@ -1,5 +1,6 @@
-"""Tiny SuperGLUE samples in the official local layout `<root>/super_glue/<Task>/{train,val,test}.jsonl`,
-written by the tests themselves (no shared data needed); test files carry no labels, as the official ones.
+"""Tiny SuperGLUE samples in the official local layout `<root>/super_glue/<Task>/{train,val,test}.jsonl` (and SQuAD
+json files: write_squad), written by the tests themselves (no shared data needed); test files carry no labels, as
+the official ones.
 Tests take them through conftest's fixtures:
 
     data_dir = write_samples(tmp_path)       # then data_dir=<data_dir> for any superglue task
@@ -91,3 +92,29 @@ def write_rte(tmp_path: Path, size: int = 20) -> Path:
                          "label": ["entailment", "not_entailment"][i % 2], "idx": i}) for i in range(size)]
     (data / "super_glue" / "RTE" / "train.jsonl").write_text("\n".join(lines) + "\n")
     return data
+
+
+# SQuAD: official-layout json files (tests/tasks/qa/test_squad.py, tests/reports/test_units.py)
+FILLER = "The committee met again the following spring to review the records of every season. "
+
+
+def paragraph(article: int, number: int, unanswerable: bool) -> dict:
+    """A context long enough for several 64-token windows, with one answerable question near its end."""
+    answer = f"Harbor {article}{number} Stadium"
+    context = FILLER * 3 + f"The final was played at {answer} in May."
+    qas = [{"id": f"a{article}p{number}", "question": "Where was the final played?",
+            "answers": [{"text": answer, "answer_start": context.index(answer)},
+                        {"text": f"at {answer}", "answer_start": context.index(answer) - 3}]}]
+    if unanswerable:
+        qas.append({"id": f"a{article}p{number}-none", "question": "Who sang the anthem?", "answers": [],
+                    "is_impossible": True, "plausible_answers": [{"text": "committee", "answer_start": 4}]})
+    return {"context": context, "qas": qas}
+
+
+def write_squad(folder, name: str, articles: int, unanswerable: bool = False):
+    data = [{"title": f"Article_{a}", "paragraphs": [paragraph(a, p, unanswerable) for p in range(2)]}
+            for a in range(articles)]
+    path = folder / "squad" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"version": "test", "data": data}))
+    return path

@@ -7,15 +7,15 @@ import pytest
 
 from ptune.errors import ConfigError
 from ptune.reports.compare import main
-from tests.reports.test_stats import stats_of, write_run
+from tests.helpers import stats_of, write_tagging_run
 
 
 @pytest.fixture
 def results(write_row, tmp_path):
     out = tmp_path / "results"
     for seed, (tuned, prompted) in enumerate(((0, 12), (1, 14)), start=1):
-        write_run(write_row, out, "conll03", "finetune", seed, tuned)
-        write_run(write_row, out, "conll03", "ptv2", seed, prompted)
+        write_tagging_run(write_row, out, "conll03", "finetune", seed, tuned)
+        write_tagging_run(write_row, out, "conll03", "ptv2", seed, prompted)
     return out
 
 
@@ -33,7 +33,7 @@ def test_two_sets_of_runs_give_the_comparison_stats_json_holds(results, capsys):
 def test_a_set_of_other_examples_is_not_paired_and_bad_selections_are_one_line_errors(results, tmp_path, capsys,
                                                                                        write_row):
     other = tmp_path / "other"
-    write_run(write_row, other, "conll03", "ptv2", 1, 3)
+    write_tagging_run(write_row, other, "conll03", "ptv2", 1, 3)
     folder = other / "runs" / "conll03-minilm-ptv2-s1" / "predictions" / "dev" / "dev.conll"
     folder.write_text(folder.read_text().split("\n\n", 1)[1])  # one sentence fewer: other examples
     assert main([str(other), "--runs", "conll03-minilm-ptv2", "--against", "conll03-minilm-finetune",
@@ -54,7 +54,7 @@ def test_runs_of_other_settings_that_the_prefix_matches_are_left_out_not_pooled_
             "test", "--bootstrap", "500"]
     assert main(args) == 0
     alone = capsys.readouterr().out
-    extra = write_run(write_row, results, "conll03", "ptv2", 3, 40)  # far worse: pooled, it would move the mean
+    extra = write_tagging_run(write_row, results, "conll03", "ptv2", 3, 40)  # far worse: pooled, it would move the mean
     row_file = results / "runs" / extra / "row.json"
     row = json.loads(row_file.read_text())
     row["config"]["trainer"]["name"] = "demo"

@@ -11,36 +11,12 @@ import pytest
 from ptune.reports.render import main
 from ptune.reports.stats import Settings, table_stats, write_stats
 from ptune.reports.table_specs import load_table_specs
-from ptune.store.find import completed_rows, run_path
+from ptune.store.find import completed_rows
 from ptune.tasks.tagging.metrics import entity_scores
-from ptune.tasks.tagging.task import TaggingTask
+from tests.helpers import GOLD, guess, stats_of, write_tagging_run
 
-GOLD = [["B-PER", "I-PER", "O", "B-LOC"], ["O", "B-ORG"], ["B-LOC", "O", "O"], ["B-PER", "O"]] * 10
 CELL_KEYS = {"table", "model", "task", "split", "metric", "column", "label", "method", "psl", "runs", "n", "mean",
              "std", "ci95", "baseline", "above_baseline"}
-
-
-def guess(misses: int) -> list[list[str]]:
-    """GOLD with the first entity of the first `misses` sentences tagged O."""
-    return [["O" if i < misses and tag == sentence[0] else tag for tag in sentence] for i, sentence in
-            enumerate([list(s) for s in GOLD])]
-
-
-def write_run(write_row, results: Path, task: str, method: str, seed: int, misses: int) -> str:
-    """A completed tagging run whose dev and test predictions miss `misses` entities, with the F1 they give."""
-    predicted = guess(misses)
-    scores = entity_scores(GOLD, predicted)
-    psl = None if method == "finetune" else 16
-    run_id = f"{task}-minilm-{method}-s{seed}"
-    write_row(results, run_id=run_id, task=task, model="minilm", method=method, prompt_length=psl, seed=seed,
-              primary_metric="f1", metrics={split: {"best": scores} for split in ("dev", "test")},
-              params={"trainable_percent": 1.0},
-              config={"seed": seed, "prompt_length": psl, "method": {"name": method}, "task": {"name": task},
-                      "trainer": {"name": "default"}})
-    for split in ("dev", "test"):
-        predictions = [{"words": ["w"] * len(g), "gold": g, "predicted": p} for g, p in zip(GOLD, predicted)]
-        TaggingTask.write_predictions(None, predictions, run_path(results, run_id) / "predictions" / split, split)
-    return run_id
 
 
 @pytest.fixture
@@ -49,13 +25,9 @@ def results(write_row, tmp_path) -> Path:
     out = tmp_path / "results"
     for task in ("conll03", "conll04"):
         for seed, (tuned, prompted) in enumerate(((0, 12), (1, 14)), start=1):
-            write_run(write_row, out, task, "finetune", seed, tuned)
-            write_run(write_row, out, task, "ptv2", seed, prompted)
+            write_tagging_run(write_row, out, task, "finetune", seed, tuned)
+            write_tagging_run(write_row, out, task, "ptv2", seed, prompted)
     return out
-
-
-def stats_of(results: Path, **settings) -> dict:
-    return table_stats(load_table_specs(), completed_rows(results), results, Settings(replicates=2000, **settings))
 
 
 def test_cells_comparisons_and_aggregates(results):

@@ -19,7 +19,7 @@ from ptune.tasks.qa.squad import QAPredictions
 from ptune.tasks.superglue.metrics import f1_macro
 from ptune.tasks.tagging.metrics import conlleval_scores, entity_scores, strict_iob2
 from ptune.tasks.tagging.task import TaggingTask
-from tests.tasks.qa.test_squad import write_squad
+from tests.samples import write_squad
 
 TAGS = ["O", "O", "O", "B-PER", "I-PER", "B-LOC", "I-LOC", "I-ORG", "B-ORG"]
 

@@ -7,30 +7,7 @@ from ptune.tasks import build_task
 from ptune.tasks.data import DataFileError
 from ptune.train.runner import execute
 from tests.helpers import METHODS, TINY_MODELS
-
-FILLER = "The committee met again the following spring to review the records of every season. "
-
-
-def paragraph(article: int, number: int, unanswerable: bool) -> dict:
-    """A context long enough for several 64-token windows, with one answerable question near its end."""
-    answer = f"Harbor {article}{number} Stadium"
-    context = FILLER * 3 + f"The final was played at {answer} in May."
-    qas = [{"id": f"a{article}p{number}", "question": "Where was the final played?",
-            "answers": [{"text": answer, "answer_start": context.index(answer)},
-                        {"text": f"at {answer}", "answer_start": context.index(answer) - 3}]}]
-    if unanswerable:
-        qas.append({"id": f"a{article}p{number}-none", "question": "Who sang the anthem?", "answers": [],
-                    "is_impossible": True, "plausible_answers": [{"text": "committee", "answer_start": 4}]})
-    return {"context": context, "qas": qas}
-
-
-def write_squad(folder, name: str, articles: int, unanswerable: bool = False):
-    data = [{"title": f"Article_{a}", "paragraphs": [paragraph(a, p, unanswerable) for p in range(2)]}
-            for a in range(articles)]
-    path = folder / "squad" / name
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"version": "test", "data": data}))
-    return path
+from tests.samples import write_squad
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 """One run tracked by every backend, stopped by SIGTERM mid-epoch and resumed: what the backend tests read back."""
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,3 +52,27 @@ def tracked(tmp_path_factory) -> TrackedRun:
         row = runner.execute(cfg)
     assert row.provenance["resumed"] == [{"epoch": 0, "step": STOP_AT}]
     return TrackedRun(cfg, row, outputs)
+
+
+# The framing of W&B's .wandb transaction log, read with wandb's own protobuf records (test_wandb, test_tracker)
+BLOCK, HEADER = 32768, 7  # records live in 32 KiB blocks, each chunk behind a 7-byte header (crc, length, type)
+
+
+def records(path: Path):
+    """Every Record in a .wandb file: chunks of type full (1) or first (2) .. middle (3) .. last (4)."""
+    pb = pytest.importorskip("wandb.proto.wandb_internal_pb2")  # wandb is optional: the calling test skips without it
+    data = path.read_bytes()
+    assert data[:4] == b":W&B"
+    position, pending = HEADER, b""
+    while position + HEADER <= len(data):
+        if BLOCK - position % BLOCK < HEADER:  # a block's tail too short for a header is padding
+            position += BLOCK - position % BLOCK
+            continue
+        _, length, kind = struct.unpack("<IHB", data[position:position + HEADER])
+        pending += data[position + HEADER:position + HEADER + length]
+        position += HEADER + length
+        if kind in (1, 4):
+            record = pb.Record()
+            record.ParseFromString(pending)
+            pending = b""
+            yield record

@@ -23,7 +23,7 @@ from ptune.train.tracking import csv as csv_backend
 from ptune.train.tracking import tracker as tracking
 from ptune.train.tracking.base import Backend
 from tests.helpers import SMOKE, at_training_batch
-from tests.train.tracking.conftest import EPOCH_ENDS, TRAIN_STEPS
+from tests.train.tracking.conftest import EPOCH_ENDS, TRAIN_STEPS, records
 
 
 def test_every_logger_yaml_has_its_backend():
@@ -114,9 +114,6 @@ def test_a_sweep_groups_its_runs_in_every_backend(tmp_path, ptune, write_samples
     client = mlflow_tracking.MlflowClient(tracking_uri=f"sqlite:///{outputs}/mlflow.db")
     experiment = client.get_experiment_by_name(f"ptune/{sweep}")
     assert sorted(run.info.run_name for run in client.search_runs([experiment.experiment_id])) == identifiers
-    # deferred: test_wandb skips itself without wandb, which would skip this whole module at import
-    from tests.train.tracking.test_wandb import records
-
     groups = {record.run.run_group for path in outputs.glob("wandb/offline-run-*/run-*.wandb")
               for record in records(path) if record.WhichOneof("record_type") == "run"}
     assert groups == {sweep}

@@ -1,40 +1,16 @@
 """logger=wandb: the offline run folders hold the run, its config, history and artifact (read with wandb's own
-protobuf records; the framing below is the one W&B's .wandb transaction log is written in)."""
+protobuf records; conftest.records reads the framing W&B's .wandb transaction log is written in)."""
 from __future__ import annotations
 
-import struct
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
 from ptune.train.tracking.base import RunInfo
 from ptune.train.tracking.wandb import WandbBackend, wandb_mode
-from tests.train.tracking.conftest import EPOCH_ENDS, TRAIN_STEPS
+from tests.train.tracking.conftest import EPOCH_ENDS, TRAIN_STEPS, records
 
 pb = pytest.importorskip("wandb.proto.wandb_internal_pb2")
-BLOCK, HEADER = 32768, 7  # records live in 32 KiB blocks, each chunk behind a 7-byte header (crc, length, type)
-
-
-def records(path: Path):
-    """Every Record in a .wandb file: chunks of type full (1) or first (2) .. middle (3) .. last (4)."""
-    data = path.read_bytes()
-    assert data[:4] == b":W&B"
-    position, pending = HEADER, b""
-    while position + HEADER <= len(data):
-        if BLOCK - position % BLOCK < HEADER:  # a block's tail too short for a header is padding
-            position += BLOCK - position % BLOCK
-            continue
-        _, length, kind = struct.unpack("<IHB", data[position:position + HEADER])
-        pending += data[position + HEADER:position + HEADER + length]
-        position += HEADER + length
-        if kind in (1, 4):
-            record = pb.Record()
-            record.ParseFromString(pending)
-            pending = b""
-            yield record
-
-
 def test_the_offline_run_holds_the_history_once_across_the_resume(tracked):
     files = sorted((tracked.outputs / "wandb").glob("offline-run-*/run-*.wandb"))
     assert len(files) == 2  # the stopped run and its resume, under one W&B run id
